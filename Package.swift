@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "broadcast",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "broadcast", targets: ["broadcast"]),
+        .library(name: "Kafka", targets: ["Kafka"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // librdkafka from the system (Debian: librdkafka-dev); never vendored.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(
+            name: "Kafka",
+            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "BroadcastModel"),
+        .target(name: "AntiSpam"),
+        .target(name: "DeviceWorker"),
+        .executableTarget(
+            name: "broadcast",
+            dependencies: [
+                "Kafka",
+                "BroadcastModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "BroadcastModelTests", dependencies: ["BroadcastModel"]),
+        .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam"]),
+        .testTarget(name: "DeviceWorkerTests", dependencies: ["DeviceWorker"]),
+    ]
+)
