@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "broadcast",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "broadcast", targets: ["broadcast"]),
         .library(name: "Kafka", targets: ["Kafka"]),
@@ -23,21 +23,21 @@ let package = Package(
             name: "Kafka",
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "BroadcastModel"),
-        .target(name: "AntiSpam"),
-        .target(name: "DeviceWorker"),
+
+
+
         .executableTarget(
             name: "broadcast",
             dependencies: [
                 "Kafka",
-                "BroadcastModel",
+
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
-        .testTarget(name: "BroadcastModelTests", dependencies: ["BroadcastModel"]),
-        .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam"]),
-        .testTarget(name: "DeviceWorkerTests", dependencies: ["DeviceWorker"]),
+
+
+
     ]
 )

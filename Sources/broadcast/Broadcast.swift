@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Broadcast: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broadcast",
+        abstract: "Send WhatsApp campaigns and sequences through Kafka.",
+        subcommands: [ClusterCommand.self]
+    )
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Kafka
+import Testing
+
+@Suite("Producer and consumer on the embedded cluster")
+struct ProducerConsumerTests {
+    @Test("round trip keeps keys, values and headers")
+    func roundTrip() async throws {
+        let kafka = try TestCluster()
+        let topic = try kafka.topic(partitions: 3)
+        let producer = try kafka.producer()
+        let sent = ProducerRecord(
+            topic: topic, key: Array("device-1".utf8), value: Array("héllo ✓".utf8),
+            headers: [KafkaHeader(name: "schema", string: "broadcast.message.v1"), KafkaHeader(name: "empty", value: nil)]
+        )
+        let report = try await producer.send(sent)
+        #expect(report.topic == topic)
+        #expect(report.offset == 0)
+
+        let consumer = try kafka.consumer(group: "g-\(UUID())")
+        try consumer.subscribe(topics: [topic])
+        let got = try await collect(consumer) { !$0.isEmpty }
+        #expect(got.count == 1)
+        #expect(got.first?.key == "device-1")
+        #expect(got.first?.value == "héllo ✓")
+        #expect(got.first?.partition == report.partition)
+        #expect(got.first?.headers == sent.headers)
+        await consumer.close()
+        await producer.close()
+    }
+
+    @Test("records with the same key stay in order on one partition")
+    func orderPerKey() async throws {
+        let kafka = try TestCluster()
+        let topic = try kafka.topic(partitions: 4)
+        let producer = try kafka.producer()
+        let results = try await producer.send(records(topic: topic, count: 2_000, keys: 10))
+        #expect(results.allSatisfy { (try? $0.get()) != nil })
+
+        let consumer = try kafka.consumer(group: "g-\(UUID())")
+        try consumer.subscribe(topics: [topic])
+        let got = try await collect(consumer) { $0.count >= 2_000 }
+        #expect(got.count == 2_000)
+        var partitionOfKey: [String: Int32] = [:]
+        var lastIndexOfKey: [String: Int] = [:]
+        for record in got {
+            let key = try #require(record.key)
+            let index = try #require(Int(record.value.dropFirst()))
+            #expect(partitionOfKey[key, default: record.partition] == record.partition, "key \(key) on two partitions")
+            partitionOfKey[key] = record.partition
+            #expect(index > lastIndexOfKey[key, default: -1], "key \(key) out of order")
+            lastIndexOfKey[key] = index
+        }
+        await consumer.close()
+        await producer.close()
+    }
+
+    @Test("a bad property is refused with librdkafka's message and the property name")
+    func badProperty() throws {
+        var unknown = ProducerConfiguration(bootstrapServers: "127.0.0.1:1")
+        unknown.client.properties["no.such.property"] = "1"
+        let error = #expect(throws: KafkaError.self) { try KafkaProducer(configuration: unknown) }
+        #expect(error?.message.contains("no.such.property") == true)
+        #expect(error?.message.contains("unknown property") == true)
+
+        var badValue = ConsumerConfiguration(bootstrapServers: "127.0.0.1:1", groupId: "g")
+        badValue.client.properties["session.timeout.ms"] = "soon"
+        let valueError = #expect(throws: KafkaError.self) { try KafkaConsumer(configuration: badValue) }
+        #expect(valueError?.message.contains("session.timeout.ms") == true)
+        #expect(valueError?.message.contains("invalid value") == true)
+    }
+}
