@@ -23,21 +23,24 @@ let package = Package(
             name: "Kafka",
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
         ),
-
-
-
+        .target(name: "BroadcastModel"),
+        .target(name: "DeviceWorker"),
+        .target(
+            name: "Benchmarks",
+            dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "broadcast",
             dependencies: [
                 "Kafka",
-
+                "Benchmarks",
+                "BroadcastModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
-
-
-
+        .testTarget(name: "BroadcastModelTests", dependencies: ["BroadcastModel"]),
+        .testTarget(name: "DeviceWorkerTests", dependencies: ["DeviceWorker"]),
     ]
 )

@@ -21,28 +21,18 @@ struct DeliverySlot {
 }
 
 /// Tracks a batch of records enqueued together and resumes one waiter when every record is settled.
+/// Counting is lock-free: the hot path per record is one atomic increment.
 final class BatchDelivery: DeliveryHandler, @unchecked Sendable {
-    private struct State {
-        var settled = 0
-        var enqueued = 0
-        var sealed = false
-        var finished = false
-        var waiter: CheckedContinuation<Void, Never>?
-
-        /// Marks the batch finished the first time every enqueued record is settled after sealing.
-        mutating func finishIfComplete() -> Bool {
-            guard !finished, sealed, settled == enqueued else { return false }
-            finished = true
-            return true
-        }
-    }
-
     let slots: UnsafeMutablePointer<DeliverySlot>
     // Written by exactly one party per index: the enqueuer (refused records) or the poll thread
-    // (delivery reports); read only after completion, which the mutex orders.
+    // (delivery reports); read only after completion, which the atomics order.
     let results: UnsafeMutablePointer<RawDelivery>
     let count: Int
-    private let state = Mutex(State())
+    private let settled = Atomic<Int>(0)
+    /// How many reports to expect; -1 until the enqueuer sealed the batch.
+    private let expected = Atomic<Int>(-1)
+    private let finished = Atomic<Bool>(false)
+    private let waiter = Mutex<CheckedContinuation<Void, Never>?>(nil)
 
     init(count: Int) {
         self.count = count
@@ -65,11 +55,6 @@ final class BatchDelivery: DeliveryHandler, @unchecked Sendable {
 
     func opaque(for index: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(slots + index) }
 
-    /// Counts a record librdkafka accepted; its report will come later.
-    func didEnqueue() {
-        state.withLock { $0.enqueued += 1 }
-    }
-
     /// Records a record librdkafka refused outright; no report will come for it.
     func refused(index: Int, error: KafkaError) {
         results[index].error = rd_kafka_resp_err_t(rawValue: error.code)
@@ -78,31 +63,32 @@ final class BatchDelivery: DeliveryHandler, @unchecked Sendable {
 
     override func delivered(index: Int, _ delivery: RawDelivery) {
         results[index] = delivery
-        settle { $0.settled += 1 }
+        let now = settled.add(1, ordering: .acquiringAndReleasing).newValue
+        if now == expected.load(ordering: .acquiring) { finish() }
     }
 
-    /// No more records will be enqueued.
-    func seal() {
-        settle { $0.sealed = true }
+    /// No more records will be enqueued; `enqueued` of them will get a report.
+    func seal(enqueued: Int) {
+        expected.store(enqueued, ordering: .releasing)
+        if settled.load(ordering: .acquiring) == enqueued { finish() }
     }
 
-    private func settle(_ change: (inout State) -> Void) {
-        let (finished, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            change(&state)
-            guard state.finishIfComplete() else { return (false, nil) }
-            defer { state.waiter = nil }
-            return (true, state.waiter)
+    /// Runs once, from whichever side saw the last count.
+    private func finish() {
+        guard !finished.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let continuation = waiter.withLock { waiter in
+            defer { waiter = nil }
+            return waiter
         }
-        guard finished else { return }
-        waiter?.resume()
+        continuation?.resume()
         Unmanaged.passUnretained(self).release()
     }
 
     func waitUntilSettled() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock {
-                if $0.finished { return true }
-                $0.waiter = continuation
+            let done = waiter.withLock { waiter in
+                if finished.load(ordering: .acquiring) { return true }
+                waiter = continuation
                 return false
             }
             if done { continuation.resume() }

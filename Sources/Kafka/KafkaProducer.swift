@@ -72,8 +72,7 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     /// Hands one record to librdkafka; `opaque` comes back with its delivery report.
-    private func produce(_ record: ProducerRecord, opaque: UnsafeMutableRawPointer) throws(KafkaError) {
-        let topic = try topicHandle(record.topic)
+    private func produce(_ record: ProducerRecord, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) throws(KafkaError) {
         var headers: OpaquePointer?
         if !record.headers.isEmpty {
             let list = rd_kafka_headers_new(record.headers.count)
@@ -124,7 +123,7 @@ public final class KafkaProducer: @unchecked Sendable {
         let delivery = CallbackDelivery(topic: record.topic, callback: onDelivery)
         let opaque = delivery.arm()
         do {
-            try produce(record, opaque: opaque)
+            try produce(record, topic: try topicHandle(record.topic), opaque: opaque)
         } catch {
             delivery.disarm()
             throw error
@@ -136,12 +135,21 @@ public final class KafkaProducer: @unchecked Sendable {
     public func enqueue(_ records: [ProducerRecord]) async throws(KafkaError) -> PendingDeliveries {
         guard !closed.load(ordering: .acquiring) else { throw .closed("producing a batch") }
         let batch = BatchDelivery(count: records.count)
-        defer { batch.seal() }
+        var enqueued = 0
+        defer { batch.seal(enqueued: enqueued) }
+        var topicCache: (name: String, handle: OpaquePointer)?
         for index in records.indices {
             while true {
                 do {
-                    try produce(records[index], opaque: batch.opaque(for: index))
-                    batch.didEnqueue()
+                    let topic: OpaquePointer
+                    if let cached = topicCache, cached.name == records[index].topic {
+                        topic = cached.handle
+                    } else {
+                        topic = try topicHandle(records[index].topic)
+                        topicCache = (records[index].topic, topic)
+                    }
+                    try produce(records[index], topic: topic, opaque: batch.opaque(for: index))
+                    enqueued += 1
                     break
                 } catch where error.isQueueFull {
                     // librdkafka's queue drains as the poll thread serves reports; waiting keeps memory bounded.

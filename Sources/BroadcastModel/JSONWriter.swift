@@ -1,0 +1,139 @@
+import Foundation
+
+/// Appends a JSON object to a byte buffer. Hand-written because encoding runs once per
+/// status event on the worker's hot path; it writes keys in a fixed order and never allocates
+/// more than the output buffer.
+struct JSONWriter {
+    private(set) var bytes: [UInt8]
+    private var needsComma = false
+
+    init(capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// Closes the top-level object and returns the bytes.
+    consuming func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    /// Writes `"key":`; keys are ASCII literals so they need no escaping.
+    mutating func key(_ key: StaticString) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    mutating func field(_ key: StaticString, _ value: String) {
+        self.key(key)
+        appendString(value)
+    }
+
+    /// Writes the field only when `value` is present: absent and `null` read the same.
+    mutating func field(_ key: StaticString, _ value: String?) {
+        if let value { field(key, value) }
+    }
+
+    mutating func field(_ key: StaticString, _ value: Bool) {
+        self.key(key)
+        appendLiteral(value ? "true" : "false")
+    }
+
+    mutating func field<I: BinaryInteger>(_ key: StaticString, _ value: I) {
+        self.key(key)
+        appendLiteral(String(value))
+    }
+
+    mutating func field(_ key: StaticString, _ value: Double) {
+        self.key(key)
+        appendNumber(value)
+    }
+
+    mutating func field(_ key: StaticString, _ date: Date) {
+        self.key(key)
+        bytes.append(UInt8(ascii: "\""))
+        Timestamp.append(date, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func field(_ key: StaticString, _ date: Date?) {
+        if let date { field(key, date) }
+    }
+
+    /// Opens a nested object; `body` writes its fields.
+    mutating func object(_ key: StaticString, _ body: (inout JSONWriter) -> Void) {
+        self.key(key)
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+        body(&self)
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    /// Writes a string map with keys sorted, so equal values encode to equal bytes.
+    mutating func field(_ key: StaticString, _ map: [String: String]?) {
+        guard let map else { return }
+        self.key(key)
+        bytes.append(UInt8(ascii: "{"))
+        for (index, (name, value)) in map.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendString(name)
+            bytes.append(UInt8(ascii: ":"))
+            appendString(value)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func appendLiteral(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Integral values are written without a fraction (`5`, not `5.0`); others use Swift's
+    /// shortest round-trip form, which is valid JSON. Non-finite values have no JSON form.
+    private mutating func appendNumber(_ value: Double) {
+        if !value.isFinite {
+            appendLiteral("null")
+        } else if value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
+            appendLiteral(String(Int64(value)))
+        } else {
+            appendLiteral(value.description)
+        }
+    }
+
+    /// Writes a JSON string, escaping `"`, `\` and control characters; all else stays raw UTF-8.
+    mutating func appendString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var runStart = 0
+            for (i, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                appendEscape(byte)
+                runStart = i + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscape(_ byte: UInt8) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch byte {
+        case 0x22: bytes.append(UInt8(ascii: "\""))
+        case 0x5C: bytes.append(UInt8(ascii: "\\"))
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case 0x08: bytes.append(UInt8(ascii: "b"))
+        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        default:
+            let hex: [UInt8] = Array("0123456789abcdef".utf8)
+            bytes.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+        }
+    }
+}

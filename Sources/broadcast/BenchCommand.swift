@@ -1,0 +1,44 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+import Logging
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks; each prints one JSON object on standard output.",
+        subcommands: [KafkaBenchCommand.self]
+    )
+}
+
+/// Prints a benchmark result as one JSON line.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
+}
+
+struct KafkaBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kafka",
+        abstract: "Produce and consume keyed records through the binding and through kcat on one embedded cluster."
+    )
+
+    @Option(help: "Records to produce and consume.") var records = 1_000_000
+    @Option(help: "Bytes per record value.") var valueSize = 300
+    @Option(help: "Partitions of the benchmark topics (the embedded cluster keeps ~5 MiB per partition).") var partitions = 128
+    @Option(help: "Path to kcat (default: found on PATH).") var kcat: String?
+    @Option(help: "Rounds; medians are reported.") var rounds = 3
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap()
+        var benchmark = KafkaBenchmark()
+        benchmark.records = records
+        benchmark.valueSize = valueSize
+        benchmark.partitions = partitions
+        benchmark.kcatPath = kcat
+        benchmark.rounds = rounds
+        try printJSON(try await benchmark.run(logger: Logger(label: "broadcast.bench")))
+    }
+}
