@@ -25,6 +25,12 @@ let package = Package(
         ),
         .target(name: "BroadcastModel"),
         .target(name: "DeviceWorker"),
+        .target(name: "AntiSpam"),
+        .target(name: "Senders", dependencies: ["BroadcastModel"], sources: ["MessageSender.swift", "SimulatedSender.swift"]),
+        .target(
+            name: "WorkerRuntime",
+            dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "Senders", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "Benchmarks",
             dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", .product(name: "Logging", package: "swift-log")]
@@ -35,12 +41,20 @@ let package = Package(
                 "Kafka",
                 "Benchmarks",
                 "BroadcastModel",
+                "Senders",
+                "WorkerRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["PublishCommand.swift", "SequencesCommand.swift"]
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "BroadcastModelTests", dependencies: ["BroadcastModel"]),
         .testTarget(name: "DeviceWorkerTests", dependencies: ["DeviceWorker"]),
+        .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam"]),
+        .testTarget(
+            name: "WorkerRuntimeTests",
+            dependencies: ["WorkerRuntime", "Kafka", "BroadcastModel", "Senders", "DeviceWorker"]
+        ),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BroadcastModel
 import Foundation
 import Kafka
 import Logging
@@ -24,15 +25,6 @@ struct KafkaOptions: ParsableArguments {
         }
         return KafkaClientOptions(bootstrapServers: servers, clientId: clientId, properties: try parseKafkaProperties(properties))
     }
-}
-
-/// The project's topics; a prefix renames all of them together.
-struct TopicNames: Sendable {
-    var prefix: String
-    var messages: String { prefix + "broadcast.messages" }
-    var status: String { prefix + "broadcast.status" }
-    var deadLetters: String { prefix + "broadcast.dlq" }
-    var all: [String] { [messages, status, deadLetters] }
 }
 
 struct LoggingOptions: ParsableArguments {

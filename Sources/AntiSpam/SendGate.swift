@@ -1,0 +1,72 @@
+import Foundation
+
+/// The one check a device worker makes before each send, combining (in priority order):
+/// invalid phone and opt-out (skip), device paused, quiet hours, hourly and daily caps (wait).
+///
+/// A value type holding one device's anti-spam state; the worker owns it per lane, calls
+/// `decide` before a send and `recordSend` after the provider accepts it.
+public struct SendGate: Sendable, Equatable {
+    public var policy: DeviceSendPolicy
+    public var optOut: OptOutList
+    public var health: DeviceHealth
+    public private(set) var ledger: SendLedger
+
+    /// - Parameter firstSendAt: the device's first send if known from elsewhere (e.g. restored
+    ///   after a restart or hand-over), so warm-up does not start over.
+    public init(
+        policy: DeviceSendPolicy = DeviceSendPolicy(),
+        optOut: OptOutList = OptOutList(),
+        health: DeviceHealth = DeviceHealth(),
+        firstSendAt: Date? = nil
+    ) {
+        self.policy = policy
+        self.optOut = optOut
+        self.health = health
+        self.ledger = SendLedger(firstSendAt: firstSendAt)
+    }
+
+    /// The reason is what blocks at `now` (highest priority first); `until` is the earliest
+    /// instant when nothing blocks, so one wake-up usually suffices (e.g. a pause ending inside
+    /// quiet hours waits for the quiet hours to end). The caller still asks again then.
+    public func decide(phone: String, now: Date) -> SendDecision {
+        let phone = phone.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard PhoneNumber.isE164(phone) else { return .skip(reason: .invalidPhone) }
+        if optOut.contains(phone) { return .skip(reason: .optOut) }
+
+        var instant = now
+        var reason: HoldReason?
+        // Each hold moves `instant` forward; a handful of rounds covers every combination.
+        for _ in 0..<8 {
+            guard let hold = firstHold(at: instant) else { break }
+            reason = reason ?? hold.reason
+            instant = hold.until
+        }
+        guard let reason else { return .send }
+        return .wait(until: instant, reason: reason)
+    }
+
+    /// Call after a send was handed to the provider.
+    public mutating func recordSend(at instant: Date) {
+        ledger.record(at: instant)
+        health.recordSuccess(at: instant)
+    }
+
+    /// Call when the sender reports a ban-like or quality error; returns the end of the pause.
+    @discardableResult
+    public mutating func recordBanLike(reason: String, at instant: Date) -> Date {
+        health.recordBanLike(reason: reason, at: instant)
+    }
+
+    private func firstHold(at instant: Date) -> (until: Date, reason: HoldReason)? {
+        if health.isPaused(at: instant), let until = health.pausedUntil {
+            return (until, .devicePaused)
+        }
+        if let open = policy.quietHours?.nextOpen(after: instant, timeZone: policy.timeZone) {
+            return (open, .quietHours)
+        }
+        if let hold = ledger.hold(at: instant, caps: policy.caps, timeZone: policy.timeZone, firstSendAt: nil) {
+            return (hold.until, hold.kind == .daily ? .dailyCap : .hourlyCap)
+        }
+        return nil
+    }
+}

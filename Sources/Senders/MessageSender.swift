@@ -1,0 +1,91 @@
+import BroadcastModel
+
+/// A message rendered for one recipient, ready for a device's sender.
+public struct OutgoingMessage: Sendable, Equatable {
+    public var messageId: String
+    public var deviceId: String
+    /// E.164, with the leading `+`.
+    public var recipientPhone: String
+    public var kind: BroadcastMessage.Content.Kind
+    /// The body of a text message or the caption of a media message, after rendering.
+    public var text: String?
+    public var mediaUrl: String?
+    public var fileName: String?
+    /// How long a gateway should show "typing…" before sending (gateways that support it).
+    public var typingDelayMilliseconds: Int?
+
+    public init(
+        messageId: String, deviceId: String, recipientPhone: String, kind: BroadcastMessage.Content.Kind,
+        text: String?, mediaUrl: String? = nil, fileName: String? = nil, typingDelayMilliseconds: Int? = nil
+    ) {
+        self.messageId = messageId
+        self.deviceId = deviceId
+        self.recipientPhone = recipientPhone
+        self.kind = kind
+        self.text = text
+        self.mediaUrl = mediaUrl
+        self.fileName = fileName
+        self.typingDelayMilliseconds = typingDelayMilliseconds
+    }
+}
+
+/// The provider accepted the message.
+public struct SendReceipt: Sendable, Equatable {
+    /// The provider's id for the message (the Cloud API's `wamid…`).
+    public var providerMessageId: String
+
+    public init(providerMessageId: String) {
+        self.providerMessageId = providerMessageId
+    }
+}
+
+/// Why a send did not go through, classified so the worker knows what to do next.
+public enum SendFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Try again later (rate limits, 5xx, timeouts); `retryAfterSeconds` is the provider's hint, if any.
+    case retryable(code: String, message: String, retryAfterSeconds: Double?)
+    /// Sending this message again will not help. `pausesDevice` marks ban-like or quality errors:
+    /// the device must rest before it sends anything else.
+    case permanent(code: String, message: String, pausesDevice: Bool)
+
+    public var code: String {
+        switch self {
+        case .retryable(let code, _, _), .permanent(let code, _, _): return code
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .retryable(_, let message, _), .permanent(_, let message, _): return message
+        }
+    }
+
+    public var isRetryable: Bool {
+        if case .retryable = self { return true }
+        return false
+    }
+
+    public var pausesDevice: Bool {
+        if case .permanent(_, _, true) = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .retryable(let code, let message, let after):
+            return "retryable \(code): \(message)" + (after.map { " (retry after \($0) s)" } ?? "")
+        case .permanent(let code, let message, let pauses):
+            return "permanent \(code): \(message)" + (pauses ? " (device paused)" : "")
+        }
+    }
+}
+
+/// Sends messages for devices. The worker knows senders only through this protocol.
+public protocol MessageSender: Sendable {
+    func send(_ message: OutgoingMessage) async throws(SendFailure) -> SendReceipt
+    /// Releases pooled connections; called once at shutdown.
+    func shutdown() async
+}
+
+extension MessageSender {
+    public func shutdown() async {}
+}

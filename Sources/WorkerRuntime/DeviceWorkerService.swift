@@ -1,0 +1,144 @@
+import BroadcastModel
+import DeviceWorker
+import Foundation
+import Kafka
+import Logging
+import Senders
+import Synchronization
+
+/// A device worker: a member of the consumer group on the messages topic that sends each device's
+/// messages in order and paced, never letting one device's wait hold up another.
+///
+/// Threads: the consumer's poll thread (fetching, rebalance callbacks), a dispatcher thread that
+/// sleeps until the next lane is due, one task per send, the producer's delivery thread (status
+/// acknowledgements), and a commit task. They share `WorkerCore`'s state under one lock.
+public final class DeviceWorkerService: Sendable {
+    private let core: WorkerCore
+    private let consumerConfiguration: ConsumerConfiguration
+    private let stopRequested = DispatchSignal()
+    private let dispatcherStop = StopSignal()
+
+    /// - Parameters:
+    ///   - producer: writes status events and dead letters; shared, closed by the caller.
+    public init(
+        configuration: WorkerConfiguration,
+        consumer consumerConfiguration: ConsumerConfiguration,
+        producer: KafkaProducer,
+        senders: any SenderDirectory,
+        policy: any SendPolicy = PassThroughPolicy(),
+        logger: Logger = Logger(label: "broadcast.worker")
+    ) throws {
+        core = try WorkerCore(configuration: configuration, producer: producer, senders: senders, policy: policy, logger: logger)
+        self.consumerConfiguration = consumerConfiguration
+    }
+
+    public var counters: WorkerCounters { core.counters }
+
+    /// Joins the group and works until `shutdown()` is called, then stops gracefully: no new sends,
+    /// sends in flight finish (within the grace period), progress is committed, the group is left.
+    public func run() async throws {
+        let core = core
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration, logger: core.logger,
+            rebalanceHandler: { event, control in core.handleRebalance(event, control: control) }
+        )
+        core.consumerRef.withLock { $0 = consumer }
+        try consumer.subscribe(topics: [core.configuration.topics.messages])
+        core.logger.info("worker started", metadata: [
+            "worker": "\(core.configuration.workerName)", "group": "\(consumerConfiguration.groupId)",
+            "topic": "\(core.configuration.topics.messages)",
+        ])
+
+        let stop = dispatcherStop
+        let dispatcher = ServiceLoop(name: "broadcast-dispatch") {
+            while !stop.isSet {
+                let (due, wakeUp) = core.takeDue()
+                for dispatch in due {
+                    Task { await core.perform(dispatch) }
+                }
+                if !due.isEmpty { continue }
+                // Sleep until the next lane is due, or a signal (records, completions, shutdown).
+                let seconds = wakeUp.map { max(0, $0 - core.clock.now) } ?? 1
+                core.wakeDispatcher.wait(until: Date().addingTimeInterval(min(seconds, 1)))
+            }
+        }
+        let committer = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: core.configuration.commitInterval)
+                await core.commitProgress()
+            }
+        }
+        let reader = Task {
+            for await event in consumer.events {
+                switch event {
+                case .messages(let batch): core.ingest(batch)
+                case .error(let error): core.logger.warning("consumer error", metadata: ["error": "\(error)"])
+                case .assigned, .revoked: core.wakeDispatcher.signal()
+                }
+            }
+        }
+
+        await waitForStop()
+        core.logger.info("worker stopping: no new sends; waiting for sends in flight")
+        let owned = core.state.withLock { state in
+            state.stopping = true
+            return state.partitions.keys.map { TopicPartition(topic: core.configuration.topics.messages, partition: $0) }
+        }
+        consumer.pause(owned)
+        core.wakeDispatcher.signal()
+        await offloadWait { core.waitForSettled(partitions: nil, grace: core.configuration.shutdownGrace) }
+        committer.cancel()
+        await core.commitProgress()
+        // Leaving the group runs the final revocation, which commits once more.
+        await consumer.close()
+        _ = await reader.value
+        dispatcherStop.set()
+        core.wakeDispatcher.signal()
+        dispatcher.join()
+        core.logger.info("worker stopped", metadata: ["totals": "\(core.counters.snapshot)"])
+    }
+
+    /// Asks `run()` to stop gracefully. Safe from any thread, any number of times.
+    public func shutdown() {
+        stopRequested.signal()
+    }
+
+    private func waitForStop() async {
+        let signal = stopRequested
+        await offloadWait { signal.wait(until: .distantFuture) }
+    }
+}
+
+/// Runs a blocking wait on a Dispatch thread, off Swift's cooperative pool.
+func offloadWait(_ body: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        DispatchQueue.global().async {
+            body()
+            continuation.resume()
+        }
+    }
+}
+
+/// A named OS thread running one loop, joined at shutdown.
+final class ServiceLoop: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+
+    init(name: String, body: @escaping @Sendable () -> Void) {
+        let done = done
+        let thread = Thread {
+            body()
+            done.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    func join() { done.wait() }
+}
+
+/// A flag one thread sets and another polls.
+final class StopSignal: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}

@@ -1,0 +1,34 @@
+import BroadcastModel
+import DeviceWorker
+import Foundation
+
+/// How a device worker behaves; the defaults suit production.
+public struct WorkerConfiguration: Sendable {
+    public var topics: TopicNames
+    /// Written into status events and dead-letter headers so ops can tell workers apart.
+    public var workerName: String
+    /// Fetching pauses when this many records are held in lanes, and resumes below `resumeBelowRecords`.
+    public var maxHeldRecords = 50_000
+    public var resumeBelowRecords = 25_000
+    /// How often finished progress is committed.
+    public var commitInterval: Duration = .milliseconds(200)
+    /// How long a revocation waits for sends in flight before committing what is done.
+    public var revokeGrace: Duration = .seconds(15)
+    /// How long shutdown waits for sends in flight.
+    public var shutdownGrace: Duration = .seconds(20)
+    public var retryPolicy = RetryPolicy()
+    /// Pace a device's first send after takeover as if it had just sent (the previous owner may have).
+    public var paceFirstSendAfterTakeover = true
+    /// Emit a `processing` status before each send attempt.
+    public var emitProcessingEvents = true
+
+    public init(topics: TopicNames = TopicNames(), workerName: String = WorkerConfiguration.defaultWorkerName) {
+        self.topics = topics
+        self.workerName = workerName
+    }
+
+    /// host-pid: unique per process, readable in status events.
+    public static var defaultWorkerName: String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+}

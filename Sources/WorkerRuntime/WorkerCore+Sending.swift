@@ -1,0 +1,208 @@
+import BroadcastModel
+import DeviceWorker
+import Foundation
+import Kafka
+import Logging
+import Senders
+
+extension WorkerCore {
+    /// Dispatcher thread: takes every lane whose turn has come. Returns them with the next wake-up.
+    func takeDue() -> (dispatches: [Dispatch<LaneItem>], wakeUp: Double?) {
+        state.withLock { state in
+            guard !state.stopping else { return ([], nil) }
+            let due = state.scheduler.takeDue(now: clock.now)
+            for dispatch in due {
+                state.partitions[dispatch.partition]?.inProgress += 1
+            }
+            return (due, state.scheduler.nextWakeUp)
+        }
+    }
+
+    /// A send task: one attempt for the head of one lane.
+    func perform(_ dispatch: Dispatch<LaneItem>) async {
+        let message = dispatch.payload.message
+        let now = Date()
+        if let expiresAt = message.expiresAt, expiresAt <= now {
+            WorkerCounters.bump(counters.expired)
+            finish(dispatch, outcome: .skipped, event: event(dispatch, .expired, at: now))
+            return
+        }
+        switch policy.decide(message, attempt: dispatch.attempt, now: now) {
+        case .skip(let reason):
+            WorkerCounters.bump(counters.skipped)
+            finish(dispatch, outcome: .skipped, event: event(dispatch, .skipped, at: now, reason: reason))
+        case .hold(let until, let reason):
+            putBack(dispatch, outcome: .hold(until: clock.instant(of: until), reason: reason))
+        case .send(let outgoing):
+            if configuration.emitProcessingEvents {
+                publishStatus(event(dispatch, .processing, at: now))
+            }
+            do {
+                let receipt = try await senders.sender(for: message.deviceId).send(outgoing)
+                let sentAt = Date()
+                policy.didSend(message, at: sentAt)
+                WorkerCounters.bump(counters.sent)
+                finish(dispatch, outcome: .sent, event: event(dispatch, .sent, at: sentAt, providerMessageId: receipt.providerMessageId))
+            } catch {
+                failed(dispatch, error)
+            }
+        }
+    }
+
+    private func failed(_ dispatch: Dispatch<LaneItem>, _ failure: SendFailure) {
+        let message = dispatch.payload.message
+        let now = Date()
+        if let pausedUntil = policy.didFail(message, failure: failure, at: now) {
+            logger.warning("device paused after a ban-like error", metadata: [
+                "device": "\(message.deviceId)", "until": "\(Timestamp.format(pausedUntil))", "error": "\(failure.code)",
+            ])
+        }
+        let info = StatusEvent.ErrorInfo(code: failure.code, message: failure.message, retryable: failure.isRetryable)
+        var random = SystemRandomNumberGenerator()
+        if failure.isRetryable,
+           let delay = configuration.retryPolicy.nextDelay(afterAttempt: dispatch.attempt, retryAfter: retryAfter(failure), using: &random) {
+            WorkerCounters.bump(counters.retried)
+            publishStatus(event(dispatch, .retrying, at: now, error: info))
+            putBack(dispatch, outcome: .retry(after: delay))
+            return
+        }
+        WorkerCounters.bump(counters.failed)
+        // The attempt reached the provider, so it counts for pacing like a send.
+        finish(dispatch, outcome: .sent, event: event(dispatch, .failed, at: now, error: info))
+    }
+
+    private func retryAfter(_ failure: SendFailure) -> Double? {
+        if case .retryable(_, _, let after) = failure { return after }
+        return nil
+    }
+
+    /// The head goes back to its lane (retry or hold): it is no longer in progress.
+    private func putBack(_ dispatch: Dispatch<LaneItem>, outcome: LaneOutcome) {
+        state.withLock { state in
+            _ = try? state.scheduler.complete(device: dispatch.device, outcome: outcome, now: clock.now)
+            state.settle(partition: dispatch.partition, offset: dispatch.offset, epoch: dispatch.payload.epoch, done: false)
+        }
+        settled.signal()
+        wakeDispatcher.signal()
+    }
+
+    /// The head is finished: the lane moves on, and the record is done once its final event is acknowledged.
+    private func finish(_ dispatch: Dispatch<LaneItem>, outcome: LaneOutcome, event: StatusEvent) {
+        let result = state.withLock { state in
+            try? state.scheduler.complete(device: dispatch.device, outcome: outcome, now: clock.now)
+        }
+        wakeDispatcher.signal()
+        updateBackpressure()
+        guard case .finished = result else {
+            // Revoked while in flight and not finished: the next owner handles it.
+            release(dispatch, done: false)
+            return
+        }
+        publishFinal(event, dispatch: dispatch)
+    }
+
+    private func publishFinal(_ event: StatusEvent, dispatch: Dispatch<LaneItem>) {
+        publishReliably(statusRecord(event), what: "status event") { [self] acknowledged in
+            release(dispatch, done: acknowledged)
+        }
+    }
+
+    /// Produces `record` until Kafka acknowledges it, backing off between tries, so that a broker
+    /// outage delays progress instead of losing or repeating a send. Gives up only when stopping:
+    /// the record then stays unfinished and its next owner handles it again.
+    func publishReliably(_ record: ProducerRecord, what: String, attempt: Int = 0, settle: @escaping @Sendable (Bool) -> Void) {
+        let retry: @Sendable (KafkaError) -> Void = { [self] error in
+            logger.error("\(what) not written", metadata: ["error": "\(error)", "attempt": "\(attempt + 1)"])
+            if state.withLock({ $0.stopping }) {
+                settle(false)
+                return
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(min(30, 1 << min(attempt, 5))))
+                publishReliably(record, what: what, attempt: attempt + 1, settle: settle)
+            }
+        }
+        do {
+            try producer.produce(record) { result in
+                switch result {
+                case .success: settle(true)
+                case .failure(let error): retry(error)
+                }
+            }
+        } catch {
+            retry(error)
+        }
+    }
+
+    func release(_ dispatch: Dispatch<LaneItem>, done: Bool) {
+        state.withLock { state in
+            state.settle(partition: dispatch.partition, offset: dispatch.offset, epoch: dispatch.payload.epoch, done: done)
+        }
+        settled.signal()
+    }
+
+    private func event(
+        _ dispatch: Dispatch<LaneItem>, _ status: MessageStatus, at: Date, reason: String? = nil,
+        providerMessageId: String? = nil, error: StatusEvent.ErrorInfo? = nil
+    ) -> StatusEvent {
+        StatusEvent(
+            for: dispatch.payload.message, status: status, at: at, attempt: dispatch.attempt, reason: reason,
+            providerMessageId: providerMessageId, error: error, worker: configuration.workerName,
+            partition: dispatch.partition, offset: dispatch.offset
+        )
+    }
+
+    func statusRecord(_ event: StatusEvent) -> ProducerRecord {
+        ProducerRecord(
+            topic: configuration.topics.status, key: Array(event.messageId.utf8), value: event.encoded(),
+            headers: [KafkaHeader(name: RecordSchema.headerName, string: RecordSchema.status)]
+        )
+    }
+
+    /// Intermediate events (processing, retrying, dead_lettered): best effort, nothing waits on them.
+    func publishStatus(_ event: StatusEvent) {
+        do {
+            try producer.produce(statusRecord(event)) { [logger] result in
+                if case .failure(let error) = result {
+                    logger.warning("status event not written", metadata: ["status": "\(event.status.rawValue)", "error": "\(error)"])
+                }
+            }
+        } catch {
+            logger.warning("status event not written", metadata: ["status": "\(event.status.rawValue)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Dead letters
+
+    func deadLetter(partition: Int32, offset: Int64, epoch: UInt64, verdict: IntakeVerdict) {
+        guard case let .deadLetter(reason, error, key, value, message) = verdict else { return }
+        let now = Date()
+        let letter = DeadLetter(
+            reason: reason, error: error, sourceTopic: configuration.topics.messages,
+            sourcePartition: partition, sourceOffset: offset, worker: configuration.workerName, at: now
+        )
+        let record = ProducerRecord(
+            topic: configuration.topics.deadLetters, key: key, value: value,
+            headers: letter.headers().map { KafkaHeader(name: $0.0, value: $0.1) }
+        )
+        logger.warning("record dead-lettered", metadata: [
+            "reason": "\(reason.rawValue)", "partition": "\(partition)", "offset": "\(offset)", "error": "\(error)",
+        ])
+        WorkerCounters.bump(counters.deadLettered)
+        if let message {
+            let event = StatusEvent(
+                for: message, status: .deadLettered, at: now, reason: reason.rawValue,
+                error: StatusEvent.ErrorInfo(code: reason.rawValue, message: error, retryable: false),
+                worker: configuration.workerName, partition: partition, offset: offset
+            )
+            publishStatus(event)
+        }
+        publishReliably(record, what: "dead letter") { [self] done in
+            state.withLock { state in
+                state.deadLettersInFlight -= 1
+                state.settle(partition: partition, offset: offset, epoch: epoch, done: done)
+            }
+            settled.signal()
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import BroadcastModel
+import DeviceWorker
+import Foundation
+import Kafka
+import Logging
+import Senders
+import Synchronization
+
+/// The worker's shared machinery: state behind one lock, the producer for status events and dead
+/// letters, and the handlers the consumer, dispatcher and send tasks call.
+final class WorkerCore: Sendable {
+    let configuration: WorkerConfiguration
+    let producer: KafkaProducer
+    let senders: any SenderDirectory
+    let policy: any SendPolicy
+    let logger: Logger
+    let clock = MonotonicClock()
+    let counters = WorkerCounters()
+    let state: Mutex<WorkerState>
+    let wakeDispatcher = DispatchSignal()
+    /// Revocation and shutdown wait on this for in-progress records to settle.
+    let settled = DispatchSignal()
+    let consumerRef = Mutex<KafkaConsumer?>(nil)
+
+    init(configuration: WorkerConfiguration, producer: KafkaProducer, senders: any SenderDirectory, policy: any SendPolicy, logger: Logger) throws {
+        self.configuration = configuration
+        self.producer = producer
+        self.senders = senders
+        self.policy = policy
+        self.logger = logger
+        let scheduler = LaneScheduler<LaneItem>(
+            configuration: .init(paceFirstSendFromTakeover: configuration.paceFirstSendAfterTakeover)
+        )
+        let gate = try BackpressureGate(high: configuration.maxHeldRecords, low: configuration.resumeBelowRecords)
+        state = Mutex(WorkerState(scheduler: scheduler, gate: gate))
+    }
+
+    var consumer: KafkaConsumer? { consumerRef.withLock { $0 } }
+
+    // MARK: Intake
+
+    /// Consumer task: turns a batch into lane entries and dead letters.
+    func ingest(_ batch: ConsumerBatch) {
+        let verdicts = batch.map { (partition: $0.partition, offset: $0.offset, verdict: RecordIntake.examine($0)) }
+        let now = clock.now
+        var deadLetters: [(partition: Int32, offset: Int64, epoch: UInt64, verdict: IntakeVerdict)] = []
+        let (action, owned) = state.withLock { state -> (BackpressureGate.Action?, [Int32]) in
+            for item in verdicts {
+                guard var partition = state.partitions[item.partition], !partition.revoking, batch.epoch >= partition.epoch else {
+                    continue  // not ours any more, or fetched under an older assignment
+                }
+                let alreadyDone: Bool
+                do {
+                    alreadyDone = try partition.tracker.received(item.offset)
+                } catch {
+                    logger.error("offset out of order; record left for the next owner", metadata: ["error": "\(error)"])
+                    continue
+                }
+                if alreadyDone { state.partitions[item.partition] = partition; continue }
+                switch item.verdict {
+                case .accept(let message):
+                    state.scheduler.enqueue(
+                        partition: item.partition, offset: item.offset, device: message.deviceId,
+                        payload: LaneItem(message: message, epoch: partition.epoch),
+                        notBefore: clock.instant(of: message.scheduledAt),
+                        minDelay: message.delay.minSeconds, maxDelay: message.delay.maxSeconds, now: now
+                    )
+                case .deadLetter:
+                    partition.inProgress += 1
+                    state.deadLettersInFlight += 1
+                    deadLetters.append((item.partition, item.offset, partition.epoch, item.verdict))
+                }
+                state.partitions[item.partition] = partition
+            }
+            counters.held.store(state.scheduler.heldCount, ordering: .relaxed)
+            counters.lanes.store(state.scheduler.laneCount, ordering: .relaxed)
+            let action = state.gate.update(held: state.scheduler.heldCount + state.deadLettersInFlight)
+            return (action, Array(state.partitions.keys))
+        }
+        for letter in deadLetters {
+            deadLetter(partition: letter.partition, offset: letter.offset, epoch: letter.epoch, verdict: letter.verdict)
+        }
+        applyBackpressure(action, partitions: owned)
+        wakeDispatcher.signal()
+    }
+
+    func applyBackpressure(_ action: BackpressureGate.Action?, partitions: [Int32]) {
+        guard let action, let consumer else { return }
+        let list = partitions.map { TopicPartition(topic: configuration.topics.messages, partition: $0) }
+        switch action {
+        case .pause:
+            consumer.pause(list)
+            counters.pausedForBackpressure.store(true, ordering: .relaxed)
+            logger.info("fetching paused: too many records held", metadata: ["limit": "\(configuration.maxHeldRecords)"])
+        case .resume:
+            consumer.resume(list)
+            counters.pausedForBackpressure.store(false, ordering: .relaxed)
+            logger.info("fetching resumed")
+        }
+    }
+
+    /// Re-checks backpressure after lanes shrank.
+    func updateBackpressure() {
+        let (action, owned) = state.withLock { state -> (BackpressureGate.Action?, [Int32]) in
+            counters.held.store(state.scheduler.heldCount, ordering: .relaxed)
+            counters.lanes.store(state.scheduler.laneCount, ordering: .relaxed)
+            return (state.gate.update(held: state.scheduler.heldCount + state.deadLettersInFlight), Array(state.partitions.keys))
+        }
+        applyBackpressure(action, partitions: owned)
+    }
+
+    // MARK: Rebalance (runs on the consumer's poll thread, inside librdkafka's callback)
+
+    func handleRebalance(_ event: RebalanceEvent, control: ConsumerControl) {
+        let mine = event.partitions.filter { $0.topic == configuration.topics.messages }
+        switch event.kind {
+        case .assigned:
+            var committed: [Int32: TopicPartitionOffset] = [:]
+            do {
+                for offset in try control.committed(mine) { committed[offset.partition] = offset }
+            } catch {
+                // Fetching still starts at the committed offset; only the metadata's skip list is lost.
+                logger.warning("could not read committed offsets; finished records above them may be sent again", metadata: ["error": "\(error)"])
+            }
+            let paused = state.withLock { state in
+                for partition in mine {
+                    let resumed = committed[partition.partition]
+                    let tracker = OffsetTracker.resume(committed: resumed?.offset ?? KafkaOffset.invalid, metadata: resumed?.metadata)
+                    state.partitions[partition.partition] = PartitionState(tracker: tracker, epoch: event.epoch)
+                }
+                return state.gate.isPaused
+            }
+            if paused { consumer?.pause(mine) }
+            logger.info("took over partitions", metadata: ["partitions": "\(mine.map(\.partition))"])
+        case .revoked:
+            let numbers = Set(mine.map(\.partition))
+            state.withLock { state in
+                for number in numbers {
+                    state.partitions[number]?.revoking = true
+                    _ = state.scheduler.revoke(partition: number)
+                }
+            }
+            if !event.lost {
+                waitForSettled(partitions: numbers, grace: configuration.revokeGrace)
+            }
+            let offsets = state.withLock { state in
+                defer { numbers.forEach { state.partitions.removeValue(forKey: $0) } }
+                return numbers.compactMap { number in
+                    state.partitions[number]?.tracker.nextCommit().map {
+                        TopicPartitionOffset(topic: configuration.topics.messages, partition: number, offset: $0.offset, metadata: $0.metadata)
+                    }
+                }
+            }
+            if event.lost {
+                logger.warning("partitions lost without a hand-over; their unfinished records go to the next owner", metadata: ["partitions": "\(numbers.sorted())"])
+            } else {
+                do {
+                    try control.commit(offsets)
+                } catch {
+                    logger.warning("commit before hand-over failed; the next owner resumes from the last periodic commit", metadata: ["error": "\(error)"])
+                }
+            }
+            updateBackpressure()
+            logger.info("handed over partitions", metadata: ["partitions": "\(numbers.sorted())"])
+        }
+    }
+
+    /// Blocks the calling thread until the partitions have nothing in progress, or the grace passes.
+    func waitForSettled(partitions: Set<Int32>?, grace: Duration) {
+        let deadline = Date().addingTimeInterval(grace.seconds)
+        while Date() < deadline {
+            let busy = state.withLock { state in
+                state.partitions.filter { partitions?.contains($0.key) ?? true }.values.reduce(0) { $0 + $1.inProgress }
+            }
+            if busy == 0 { return }
+            settled.wait(until: min(deadline, Date().addingTimeInterval(0.05)))
+        }
+        logger.warning("grace period over with sends still in flight; they will be retried by the next owner")
+    }
+
+    // MARK: Commits
+
+    /// Commits the finished progress of every partition not being revoked.
+    func commitProgress() async {
+        guard let consumer else { return }
+        let points = state.withLock { state in
+            state.partitions.compactMap { number, partition -> (Int32, UInt64, CommitPoint)? in
+                guard !partition.revoking, let point = partition.tracker.nextCommit() else { return nil }
+                return (number, partition.epoch, point)
+            }
+        }
+        guard !points.isEmpty else { return }
+        let offsets = points.map {
+            TopicPartitionOffset(topic: configuration.topics.messages, partition: $0.0, offset: $0.2.offset, metadata: $0.2.metadata)
+        }
+        do {
+            try await consumer.commit(offsets)
+            state.withLock { state in
+                for (number, epoch, point) in points where state.partitions[number]?.epoch == epoch {
+                    state.partitions[number]?.tracker.markCommitted(point)
+                }
+            }
+        } catch {
+            // A rebalance in progress refuses commits; the next tick carries the same offsets.
+            logger.debug("periodic commit failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,41 @@
+import BroadcastModel
+import DeviceWorker
+import Kafka
+
+/// A lane's payload: the decoded message and the ownership epoch of its partition when it arrived.
+struct LaneItem: Sendable {
+    let message: BroadcastMessage
+    let epoch: UInt64
+}
+
+/// What the worker knows about one partition it owns.
+struct PartitionState: Sendable {
+    var tracker: OffsetTracker
+    /// The consumer's assignment epoch when this ownership began; older batches are stale.
+    let epoch: UInt64
+    /// Records taken out of their lanes (sending, or waiting for their final event's acknowledgement).
+    var inProgress = 0
+    /// Being revoked: nothing new is accepted.
+    var revoking = false
+}
+
+/// Everything the worker mutates, behind one lock shared by the consumer thread, the dispatcher,
+/// send tasks and the producer's delivery thread. Each holds it only for short, non-blocking steps.
+struct WorkerState: Sendable {
+    var scheduler: LaneScheduler<LaneItem>
+    var partitions: [Int32: PartitionState] = [:]
+    var gate: BackpressureGate
+    var stopping = false
+    /// Records dead-lettered but not yet acknowledged, counted with the held records for backpressure.
+    var deadLettersInFlight = 0
+
+    var inProgressTotal: Int { partitions.values.reduce(0) { $0 + $1.inProgress } }
+
+    /// Marks a record settled: done in its tracker (when `done`) and no longer in progress.
+    mutating func settle(partition: Int32, offset: Int64, epoch: UInt64, done: Bool) {
+        guard var state = partitions[partition], state.epoch == epoch else { return }
+        if done { try? state.tracker.markDone(offset) }
+        state.inProgress -= 1
+        partitions[partition] = state
+    }
+}
