@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+
 let package = Package(
     name: "broadcast",
     platforms: [.macOS(.v15)],
@@ -11,50 +14,67 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // librdkafka from the system (Debian: librdkafka-dev); never vendored.
-        .systemLibrary(
-            name: "CRdKafka",
-            pkgConfig: "rdkafka",
-            providers: [.apt(["librdkafka-dev"])]
-        ),
-        .target(
-            name: "Kafka",
-            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
-        ),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // The Kafka binding: knows nothing of WhatsApp.
+        .target(name: "Kafka", dependencies: ["CRdKafka", logging]),
+        // Record contracts, codecs and validation.
         .target(name: "BroadcastModel"),
+        // Pure worker logic: lanes, pacer, offsets, retries, backpressure.
         .target(name: "DeviceWorker"),
+        // Anti-spam as pure functions: rendering, greeting, caps, windows, opt-out, device health.
         .target(name: "AntiSpam"),
-        .target(name: "Senders", dependencies: ["BroadcastModel"], sources: ["MessageSender.swift", "SimulatedSender.swift"]),
+        // The sender protocol and the simulated sender.
+        .target(name: "Senders", dependencies: ["BroadcastModel"]),
+        // Real senders over HTTP (WhatsApp Cloud API, gateway) and the devices file.
         .target(
-            name: "WorkerRuntime",
-            dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "Senders", .product(name: "Logging", package: "swift-log")]
+            name: "HTTPSenders",
+            dependencies: [
+                "Senders", "BroadcastModel", logging, yams,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
+        // The device worker runtime: the pure core connected to Kafka, timers and senders.
+        .target(name: "WorkerRuntime", dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "Senders", logging]),
+        // Campaign fan-out.
+        .target(name: "Publishing", dependencies: ["Kafka", "BroadcastModel", logging, yams]),
+        // Drip sequences: the SQLite store and the scheduler.
         .target(
-            name: "Benchmarks",
-            dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", .product(name: "Logging", package: "swift-log")]
+            name: "Sequences",
+            dependencies: ["Kafka", "BroadcastModel", logging, yams, .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        .target(name: "Benchmarks", dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "WorkerRuntime", "Senders", logging]),
+        // The CLI: wiring only.
         .executableTarget(
             name: "broadcast",
             dependencies: [
-                "Kafka",
-                "Benchmarks",
-                "BroadcastModel",
-                "Senders",
-                "WorkerRuntime",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            exclude: ["PublishCommand.swift", "SequencesCommand.swift"]
+                "Kafka", "BroadcastModel", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
+            ]
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "BroadcastModelTests", dependencies: ["BroadcastModel"]),
         .testTarget(name: "DeviceWorkerTests", dependencies: ["DeviceWorker"]),
         .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam"]),
         .testTarget(
-            name: "WorkerRuntimeTests",
-            dependencies: ["WorkerRuntime", "Kafka", "BroadcastModel", "Senders", "DeviceWorker"]
+            name: "HTTPSendersTests",
+            dependencies: [
+                "HTTPSenders", "Senders", "BroadcastModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
+        .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "Kafka", "BroadcastModel", "Senders", "DeviceWorker"]),
+        .testTarget(name: "PublishingTests", dependencies: ["Publishing", "Kafka", "BroadcastModel"]),
+        .testTarget(name: "SequencesTests", dependencies: ["Sequences", "Kafka", "BroadcastModel"]),
     ]
 )

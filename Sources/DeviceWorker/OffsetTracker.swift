@@ -131,6 +131,12 @@ public struct OffsetTracker: Sendable {
         return CommitPoint(offset: offset, metadata: commitMetadata, generation: generation)
     }
 
+    /// The commit point now (offset plus metadata), whether or not it was committed already: what a
+    /// worker knows about the partition when it gives it up, to resume from if it comes back.
+    public var position: (offset: Int64, metadata: String)? {
+        currentCommitOffset.map { ($0, commitMetadata) }
+    }
+
     /// Kafka acknowledged `point`. A late acknowledgement of an older point is ignored.
     public mutating func markCommitted(_ point: CommitPoint) {
         if point.generation > committedGeneration { committedGeneration = point.generation }

@@ -67,6 +67,9 @@ public struct ConsumerConfiguration: Sendable {
     /// Every member of a group must list the same strategy.
     public var assignmentStrategy: PartitionAssignmentStrategy = .cooperativeSticky
     public var sessionTimeoutMilliseconds = 10_000
+    /// How often the member tells the coordinator it is alive, and so how soon it learns that a
+    /// rebalance began. Default: a tenth of the session timeout.
+    public var heartbeatIntervalMilliseconds: Int?
     public var maxPollIntervalMilliseconds = 300_000
     /// Where a partition without a committed offset starts.
     public var startFromEarliest = true
@@ -95,6 +98,7 @@ public struct ConsumerConfiguration: Sendable {
             ("enable.auto.offset.store", "false"),
             ("partition.assignment.strategy", assignmentStrategy.rawValue),
             ("session.timeout.ms", String(sessionTimeoutMilliseconds)),
+            ("heartbeat.interval.ms", String(heartbeatIntervalMilliseconds ?? max(100, sessionTimeoutMilliseconds / 10))),
             ("max.poll.interval.ms", String(maxPollIntervalMilliseconds)),
             ("auto.offset.reset", startFromEarliest ? "earliest" : "latest"),
         ]

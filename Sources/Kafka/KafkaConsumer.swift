@@ -33,6 +33,8 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
     let paused = Mutex<Set<TopicPartition>>([])
     // Poll-thread only: messages collected for the batch being built.
     var collecting: [UnsafeMutablePointer<rd_kafka_message_t>] = []
+    // Poll-thread only: an assignment (even an empty one) arrived at least once.
+    var everAssigned = false
 
     init(logger: Logger, capacity: Int, rebalanceHandler: RebalanceHandler?, statisticsHandler: StatisticsHandler?) {
         buffer = ConsumerEventBuffer(capacity: capacity)
@@ -71,6 +73,7 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
         flushCollecting()
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            everAssigned = true
             let epoch = epoch.add(1, ordering: .acquiringAndReleasing).newValue
             rebalanceHandler?(RebalanceEvent(kind: .assigned, partitions: partitions, lost: false, cooperative: cooperative, epoch: epoch), control)
             let error: KafkaError? = cooperative
@@ -124,8 +127,9 @@ private let offsetCommitCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_
     let failure = err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET
         ? KafkaError(err, context: "committing offsets") : TopicPartitionList.firstError(list, context: "committing offset of")
     if let failure {
-        // The next commit carries the same or higher offsets, so a failed one costs little.
-        context.logger.warning("offset commit failed", metadata: ["error": "\(failure)"])
+        // The next commit carries the same or higher offsets, so a failed one costs little; the
+        // caller of a synchronous commit gets the error too, so this is only a trace.
+        context.logger.debug("offset commit failed", metadata: ["error": "\(failure)"])
     }
 }
 
@@ -138,6 +142,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let stopFlag = StopFlag()
     private let poller = Mutex<ServiceThread?>(nil)
     private let maxBatchSize: Int
+    private let assignmentStrategy: PartitionAssignmentStrategy
     public let logger: Logger
 
     public init(
@@ -163,6 +168,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         self.context = context
         self.logger = logger
         self.maxBatchSize = max(1, configuration.maxBatchSize)
+        self.assignmentStrategy = configuration.assignmentStrategy
     }
 
     deinit {
@@ -187,7 +193,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     private func startPolling() {
         poller.withLock { thread in
             guard thread == nil else { return }
-            let loop = PollLoop(handle: UnsafeSendableHandle(handle), context: context, stop: stopFlag, maxBatchSize: maxBatchSize)
+            let loop = PollLoop(
+                handle: UnsafeSendableHandle(handle), context: context, stop: stopFlag, maxBatchSize: maxBatchSize,
+                cooperative: assignmentStrategy == .cooperativeSticky
+            )
             thread = ServiceThread(name: "kafka-consumer-poll") { loop.run() }
         }
     }
@@ -254,6 +263,7 @@ private struct PollLoop: Sendable {
     let context: ConsumerContext
     let stop: StopFlag
     let maxBatchSize: Int
+    let cooperative: Bool
 
     func run() {
         let rk = handle.pointer
@@ -272,12 +282,30 @@ private struct PollLoop: Sendable {
             context.flushCollecting()
         }
         context.flushCollecting()
+        let safeToDestroy = awaitFirstAssignmentIfNeeded(rk)
         let err = rd_kafka_consumer_close(rk)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             context.logger.warning("consumer close reported an error", metadata: ["error": "\(KafkaError(err, context: "closing consumer"))"])
         }
-        rd_kafka_destroy(rk)
+        if safeToDestroy {
+            rd_kafka_destroy(rk)
+        } else {
+            // librdkafka before 2.3.0 asserts when a cooperative-sticky member that never got an
+            // assignment is destroyed (confluentinc/librdkafka#4312): leave the handle to process exit.
+            context.logger.warning("consumer left the group before its first assignment; its handle is kept until exit")
+        }
         context.buffer.finish()
+    }
+
+    /// A cooperative-sticky member must have received an assignment before it can be destroyed
+    /// (see above): keep serving the group a while, dropping what is fetched, until one arrives.
+    private func awaitFirstAssignmentIfNeeded(_ rk: OpaquePointer) -> Bool {
+        guard cooperative, !context.everAssigned else { return true }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !context.everAssigned, ContinuousClock.now < deadline {
+            if let message = rd_kafka_consumer_poll(rk, 100) { rd_kafka_message_destroy(message) }
+        }
+        return context.everAssigned
     }
 
     private func accept(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {

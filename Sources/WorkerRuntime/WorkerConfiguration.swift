@@ -1,6 +1,7 @@
 import BroadcastModel
 import DeviceWorker
 import Foundation
+import Kafka
 
 /// How a device worker behaves; the defaults suit production.
 public struct WorkerConfiguration: Sendable {
@@ -17,6 +18,9 @@ public struct WorkerConfiguration: Sendable {
     /// How long shutdown waits for sends in flight.
     public var shutdownGrace: Duration = .seconds(20)
     public var retryPolicy = RetryPolicy()
+    /// How long a worker waits after an assignment before reading where to resume, so that previous
+    /// owners can hand back progress the rebalance refused to commit.
+    public var handOverSettleDelay: Duration = .seconds(1)
     /// Pace a device's first send after takeover as if it had just sent (the previous owner may have).
     public var paceFirstSendAfterTakeover = true
     /// Emit a `processing` status before each send attempt.
@@ -25,6 +29,17 @@ public struct WorkerConfiguration: Sendable {
     public init(topics: TopicNames = TopicNames(), workerName: String = WorkerConfiguration.defaultWorkerName) {
         self.topics = topics
         self.workerName = workerName
+    }
+
+    /// Eager assignment: librdkafka 2.0.2 calls the revocation handler *before* the member rejoins,
+    /// so progress is committed while the generation is still current. With cooperative-sticky the
+    /// member rejoins first, and a commit queued behind its JoinGroup is refused with
+    /// ILLEGAL_GENERATION, which librdkafka treats as a lost assignment (no clean hand-over).
+    public static let recommendedAssignmentStrategy = PartitionAssignmentStrategy.roundRobin
+
+    /// Frequent heartbeats: a member learns of a rebalance (and hands over) sooner.
+    public static func heartbeatInterval(sessionTimeoutMilliseconds: Int) -> Int {
+        max(100, sessionTimeoutMilliseconds / 20)
     }
 
     /// host-pid: unique per process, readable in status events.

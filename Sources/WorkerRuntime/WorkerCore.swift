@@ -113,8 +113,15 @@ final class WorkerCore: Sendable {
 
     func handleRebalance(_ event: RebalanceEvent, control: ConsumerControl) {
         let mine = event.partitions.filter { $0.topic == configuration.topics.messages }
+        // A rebalance round ended (this callback is its last step): periodic commits may go on.
+        state.withLock { $0.commitsSuspendedUntil = nil }
         switch event.kind {
         case .assigned:
+            handBack(keeping: Set(mine.map(\.partition)), control: control)
+            if !mine.isEmpty {
+                // Give previous owners a moment to hand back progress whose commit the rebalance refused.
+                Thread.sleep(forTimeInterval: configuration.handOverSettleDelay.seconds)
+            }
             var committed: [Int32: TopicPartitionOffset] = [:]
             do {
                 for offset in try control.committed(mine) { committed[offset.partition] = offset }
@@ -124,8 +131,12 @@ final class WorkerCore: Sendable {
             }
             let paused = state.withLock { state in
                 for partition in mine {
-                    let resumed = committed[partition.partition]
-                    let tracker = OffsetTracker.resume(committed: resumed?.offset ?? KafkaOffset.invalid, metadata: resumed?.metadata)
+                    var start = committed[partition.partition].map { (offset: $0.offset, metadata: $0.metadata ?? "") }
+                    // Our own record of the partition is newer when the group's commit lags behind it.
+                    if let known = state.retired.removeValue(forKey: partition.partition), known.offset > (start?.offset ?? -1) {
+                        start = known
+                    }
+                    let tracker = OffsetTracker.resume(committed: start?.offset ?? KafkaOffset.invalid, metadata: start?.metadata)
                     state.partitions[partition.partition] = PartitionState(tracker: tracker, epoch: event.epoch)
                 }
                 return state.gate.isPaused
@@ -141,10 +152,16 @@ final class WorkerCore: Sendable {
                 }
             }
             if !event.lost {
+                let started = ContinuousClock.now
                 waitForSettled(partitions: numbers, grace: configuration.revokeGrace)
+                logger.debug("revocation waited for sends in flight", metadata: ["waited": "\(ContinuousClock.now - started)"])
             }
             let offsets = state.withLock { state in
-                defer { numbers.forEach { state.partitions.removeValue(forKey: $0) } }
+                defer {
+                    for number in numbers {
+                        if let known = state.partitions.removeValue(forKey: number)?.tracker.position { state.retired[number] = known }
+                    }
+                }
                 return numbers.compactMap { number in
                     state.partitions[number]?.tracker.nextCommit().map {
                         TopicPartitionOffset(topic: configuration.topics.messages, partition: number, offset: $0.offset, metadata: $0.metadata)
@@ -162,6 +179,32 @@ final class WorkerCore: Sendable {
             }
             updateBackpressure()
             logger.info("handed over partitions", metadata: ["partitions": "\(numbers.sorted())"])
+        }
+    }
+
+    /// Commits, with the new generation, what this worker finished on partitions it gave up when the
+    /// rebalance refused that commit (an eager revocation runs while the group is already joining on
+    /// some brokers). Kafka accepts a commit from any member of the current generation; it only moves
+    /// a partition forward, never back, and the new owner reads it after `handOverSettleDelay`.
+    private func handBack(keeping owned: Set<Int32>, control: ConsumerControl) {
+        let retired = state.withLock { state in
+            state.retired.filter { !owned.contains($0.key) }
+        }
+        guard !retired.isEmpty else { return }
+        let topic = configuration.topics.messages
+        do {
+            let committed = try control.committed(retired.keys.map { TopicPartition(topic: topic, partition: $0) })
+            let ahead = committed.compactMap { current -> TopicPartitionOffset? in
+                guard let known = retired[current.partition], known.offset > current.offset else { return nil }
+                return TopicPartitionOffset(topic: topic, partition: current.partition, offset: known.offset, metadata: known.metadata)
+            }
+            try control.commit(ahead)
+            state.withLock { state in retired.keys.forEach { state.retired.removeValue(forKey: $0) } }
+            if !ahead.isEmpty {
+                logger.info("handed back progress of partitions given up", metadata: ["partitions": "\(ahead.map(\.partition).sorted())"])
+            }
+        } catch {
+            logger.warning("could not hand back progress of partitions given up", metadata: ["error": "\(error)"])
         }
     }
 
@@ -183,8 +226,9 @@ final class WorkerCore: Sendable {
     /// Commits the finished progress of every partition not being revoked.
     func commitProgress() async {
         guard let consumer else { return }
-        let points = state.withLock { state in
-            state.partitions.compactMap { number, partition -> (Int32, UInt64, CommitPoint)? in
+        let points = state.withLock { state -> [(Int32, UInt64, CommitPoint)] in
+            if let until = state.commitsSuspendedUntil, ContinuousClock.now < until { return [] }
+            return state.partitions.compactMap { number, partition -> (Int32, UInt64, CommitPoint)? in
                 guard !partition.revoking, let point = partition.tracker.nextCommit() else { return nil }
                 return (number, partition.epoch, point)
             }
@@ -201,10 +245,18 @@ final class WorkerCore: Sendable {
                 }
             }
         } catch {
-            // A rebalance in progress refuses commits; the next tick carries the same offsets.
+            if Self.rebalanceErrors.contains(error.name) {
+                // Wait for the rebalance callback (or 30 s) before trying again; it commits itself.
+                state.withLock { $0.commitsSuspendedUntil = .now + .seconds(30) }
+            }
+            // The next tick carries the same offsets (or higher), so a failed commit costs little.
             logger.debug("periodic commit failed", metadata: ["error": "\(error)"])
         }
     }
+}
+
+extension WorkerCore {
+    static let rebalanceErrors: Set<String> = ["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"]
 }
 
 extension Duration {

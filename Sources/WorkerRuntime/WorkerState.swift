@@ -26,6 +26,13 @@ struct WorkerState: Sendable {
     var partitions: [Int32: PartitionState] = [:]
     var gate: BackpressureGate
     var stopping = false
+    /// Periodic commits wait while the group rebalances: librdkafka treats a commit refused with
+    /// ILLEGAL_GENERATION as a lost assignment, which would skip the clean hand-over.
+    var commitsSuspendedUntil: ContinuousClock.Instant?
+    /// What this worker knew of partitions it gave up (commit point and done offsets above it). If
+    /// one comes back before anyone committed further, the worker resumes from its own knowledge:
+    /// a hand-over whose commit failed then repeats nothing.
+    var retired: [Int32: (offset: Int64, metadata: String)] = [:]
     /// Records dead-lettered but not yet acknowledged, counted with the held records for backpressure.
     var deadLettersInFlight = 0
 

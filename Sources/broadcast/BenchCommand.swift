@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks; each prints one JSON object on standard output.",
-        subcommands: [KafkaBenchCommand.self]
+        subcommands: [KafkaBenchCommand.self, PublishBenchCommand.self]
     )
 }
 

@@ -5,6 +5,8 @@ struct Broadcast: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broadcast",
         abstract: "Send WhatsApp campaigns and sequences through Kafka.",
-        subcommands: [ClusterCommand.self, WorkerCommand.self, BenchCommand.self]
+        subcommands: [
+            ClusterCommand.self, WorkerCommand.self, PublishCommand.self, SequencesCommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -16,8 +16,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Consumer group of the workers.") var group = "broadcast-workers"
     @Option(name: .customLong("default-sender"), help: "Sender for devices without their own: simulated.") var defaultSender = "simulated"
     @Option(name: .customLong("worker-name"), help: "Name in status events (default host-pid).") var workerName: String?
-    @Option(name: .customLong("assignment-strategy"), help: "cooperative-sticky, range or roundrobin; every worker of a group must use the same.")
-    var assignmentStrategy = PartitionAssignmentStrategy.cooperativeSticky.rawValue
+    @Option(name: .customLong("assignment-strategy"), help: "roundrobin, range or cooperative-sticky; every worker of a group must use the same.")
+    var assignmentStrategy = WorkerConfiguration.recommendedAssignmentStrategy.rawValue
     @Option(name: .customLong("session-timeout-ms"), help: "Group session timeout.") var sessionTimeoutMilliseconds = 10_000
     @Option(name: .customLong("max-held"), help: "Records held in lanes before fetching pauses.") var maxHeld = 50_000
     @Option(name: .customLong("commit-interval-ms"), help: "How often progress is committed.") var commitIntervalMilliseconds = 200
@@ -46,8 +46,9 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.shutdownGrace = .seconds(shutdownGraceSeconds)
 
         var consumer = ConsumerConfiguration(client: try kafka.clientOptions(clientId: "broadcast-worker-\(name)"), groupId: group)
-        consumer.assignmentStrategy = PartitionAssignmentStrategy(rawValue: assignmentStrategy) ?? .cooperativeSticky
+        consumer.assignmentStrategy = PartitionAssignmentStrategy(rawValue: assignmentStrategy) ?? WorkerConfiguration.recommendedAssignmentStrategy
         consumer.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
+        consumer.heartbeatIntervalMilliseconds = WorkerConfiguration.heartbeatInterval(sessionTimeoutMilliseconds: sessionTimeoutMilliseconds)
         let producer = try KafkaProducer(
             configuration: ProducerConfiguration(client: try kafka.clientOptions(clientId: "broadcast-worker-\(name)")),
             logger: logger

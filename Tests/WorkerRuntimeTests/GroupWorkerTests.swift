@@ -1,0 +1,59 @@
+import BroadcastModel
+import Foundation
+import Kafka
+import Senders
+import Testing
+import WorkerRuntime
+
+/// Hand-overs between workers: run one at a time, since each has several workers and rebalances
+/// whose timing a busy machine would otherwise stretch.
+@Suite("Hand-overs between workers", .serialized)
+struct HandOverTests {}
+
+extension HandOverTests {
+@Suite("Workers joining and leaving a group")
+struct GroupWorkerTests {
+    @Test("three workers join and leave mid-run: every message sent once, in device order, paced")
+    func joinAndLeave() async throws {
+        let harness = try WorkerHarness(partitions: 4)
+        let devices = (0..<24).map { "dev-\($0)" }
+        let perDevice = 6
+        let messages = (0..<perDevice).flatMap { round in
+            devices.map { testMessage(id: "m-\($0)-\(round)", device: $0, minDelay: 0.6, maxDelay: 1.0) }
+        }
+        try await harness.publish(messages)
+        let status = try harness.follow(harness.topics.status)
+        var sender = SimulatedSender.Configuration()
+        sender.minLatencyMilliseconds = 20
+        sender.maxLatencyMilliseconds = 80
+        let simulated = SimulatedSender(configuration: sender)
+
+        let first = try harness.startWorker(name: "w1", sender: simulated)
+        try await Task.sleep(for: .seconds(4))
+        let second = try harness.startWorker(name: "w2", sender: simulated)
+        try await Task.sleep(for: .seconds(3))
+        let third = try harness.startWorker(name: "w3", sender: simulated)
+        try await Task.sleep(for: .seconds(4))
+        second.worker.shutdown()
+        try await second.task.value
+        let total = messages.count
+        try await status.wait(timeout: .seconds(90)) { _ in status.statusEvents.finals.count >= total }
+        for member in [first, third] { member.worker.shutdown() }
+        try await first.task.value
+        try await third.task.value
+        try await Task.sleep(for: .milliseconds(500))
+        await status.close()
+
+        let events = status.statusEvents
+        let sent = events.sends()
+        #expect(Set(sent.map(\.messageId)).count == total, "lost: \(total - Set(sent.map(\.messageId)).count)")
+        // Clean hand-overs repeat nothing: progress is committed in the revocation callback, and
+        // where the rebalance refuses that commit (the embedded cluster does while the group joins)
+        // the previous owner hands it back before the new owner reads it.
+        let duplicates = duplicatesPerDevice(events)
+        #expect(duplicates.isEmpty, "duplicates per device: \(duplicates)")
+        #expect(Set(sent.compactMap(\.worker)).count >= 2, "the work was not shared")
+        expectOrderAndPacing(events, minGap: 0.6)
+    }
+}
+}
