@@ -51,12 +51,17 @@ let package = Package(
             name: "Sequences",
             dependencies: ["Kafka", "BroadcastModel", logging, yams, .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // `broadcast dev`: the whole flow in one process, checked against the invariants.
+        .target(
+            name: "DemoRun",
+            dependencies: ["Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", logging]
+        ),
         .target(name: "Benchmarks", dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "WorkerRuntime", "Senders", logging]),
         // The CLI: wiring only.
         .executableTarget(
             name: "broadcast",
             dependencies: [
-                "Kafka", "BroadcastModel", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks",
+                "Kafka", "BroadcastModel", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
