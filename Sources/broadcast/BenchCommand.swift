@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks; each prints one JSON object on standard output.",
-        subcommands: [KafkaBenchCommand.self, PublishBenchCommand.self]
+        subcommands: [KafkaBenchCommand.self, PublishBenchCommand.self, WorkerBenchCommand.self]
     )
 }
 
@@ -40,5 +40,33 @@ struct KafkaBenchCommand: AsyncParsableCommand {
         benchmark.kcatPath = kcat
         benchmark.rounds = rounds
         try printJSON(try await benchmark.run(logger: Logger(label: "broadcast.bench")))
+    }
+}
+
+struct WorkerBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "The device worker: throughput against a raw relay, head-of-line, latency, memory with a backlog."
+    )
+
+    @Option(help: "Scenarios: throughput, hol, latency, memory (repeatable; default all).")
+    var scenario: [String] = []
+    @Option(help: "Messages of the throughput scenario.") var messages = 200_000
+    @Option(help: "Records of the memory scenario's backlog.") var backlog = 1_000_000
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        LoggingOptions(level: logging.level ?? "warning").bootstrap()
+        let chosen = try (scenario.isEmpty ? WorkerBenchmark.Scenario.allCases.map(\.rawValue) : scenario).map { name in
+            guard let value = WorkerBenchmark.Scenario(rawValue: name) else {
+                throw ValidationError("unknown scenario '\(name)'; use \(WorkerBenchmark.Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return value
+        }
+        var benchmark = WorkerBenchmark()
+        benchmark.throughputMessages = messages
+        benchmark.backlogMessages = backlog
+        benchmark.executable = CommandLine.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        try printJSON(try await benchmark.run(chosen, logger: Logger(label: "broadcast.bench")))
     }
 }

@@ -1,0 +1,178 @@
+import BroadcastModel
+import Foundation
+import Kafka
+import Logging
+import Senders
+import Synchronization
+import WorkerRuntime
+
+/// `broadcast bench worker`: the device worker measured against its goals, each scenario on a fresh
+/// embedded cluster.
+public struct WorkerBenchmark: Sendable {
+    public var throughputMessages = 200_000
+    public var holDevices = 5_000
+    public var holMessagesPerDevice = 10
+    public var latencyRate = 1_000
+    public var latencySeconds = 10
+    public var backlogMessages = 1_000_000
+    /// The `broadcast` executable, for the memory scenario (the worker runs in a process of its own).
+    public var executable: String?
+
+    public init() {}
+
+    public struct Result: Codable, Sendable {
+        public var throughput: Throughput?
+        public var headOfLine: HeadOfLine?
+        public var latency: Latency?
+        public var memory: Memory?
+    }
+
+    public struct Throughput: Codable, Sendable {
+        public var messages: Int
+        public var workerPerSecond: Double
+        public var relayPerSecond: Double
+        public var ratio: Double
+        public var goal = 0.5
+        public var note = "worker: decode, validate, lane, simulated instant send, processing + sent status events, commit; relay: consume a batch, produce one record per message, commit"
+    }
+
+    public struct HeadOfLine: Codable, Sendable {
+        public var devices: Int
+        public var messagesPerDevice: Int
+        public var achievedPerSecond: Double
+        public var idealPerSecond: Double
+        public var ratio: Double
+        public var goal = 0.9
+    }
+
+    public struct Latency: Codable, Sendable {
+        public var ratePerSecond: Int
+        public var messages: Int
+        public var p50Milliseconds: Double
+        public var p99Milliseconds: Double
+        public var goalP99Milliseconds = 20.0
+    }
+
+    public struct Memory: Codable, Sendable {
+        public var backlog: Int
+        public var partitions: Int
+        public var peakResidentMegabytes: Double
+        public var goalMegabytes = 300.0
+        public var sent: Int
+    }
+
+    public enum Scenario: String, CaseIterable, Sendable { case throughput, headOfLine = "hol", latency, memory }
+
+    public func run(_ scenarios: [Scenario], logger: Logger) async throws -> Result {
+        var result = Result()
+        for scenario in scenarios {
+            switch scenario {
+            case .throughput: result.throughput = try await measureThroughput(logger: logger)
+            case .headOfLine: result.headOfLine = try await measureHeadOfLine(logger: logger)
+            case .latency: result.latency = try await measureLatency(logger: logger)
+            case .memory: result.memory = try await measureMemory(logger: logger)
+            }
+        }
+        return result
+    }
+
+    // MARK: Scenarios
+
+    private func measureThroughput(logger: Logger) async throws -> Throughput {
+        let bench = try BenchCluster(partitions: 12, logger: logger)
+        defer { bench.cluster.shutDown() }
+        try await bench.publish(count: throughputMessages, devices: 2_000) { _ in (0, 0) }
+        let worker = try await bench.runWorker(until: throughputMessages, sender: SimulatedSender(configuration: .instant), logger: logger)
+        let relay = try await bench.relay(count: throughputMessages, logger: logger)
+        await bench.close()
+        return Throughput(
+            messages: throughputMessages, workerPerSecond: rounded(worker, places: 0), relayPerSecond: rounded(relay, places: 0),
+            ratio: rounded(worker / relay)
+        )
+    }
+
+    private func measureHeadOfLine(logger: Logger) async throws -> HeadOfLine {
+        let bench = try BenchCluster(partitions: 12, logger: logger)
+        defer { bench.cluster.shutDown() }
+        let total = holDevices * holMessagesPerDevice
+        try await bench.publish(count: total, devices: holDevices) { _ in (1, 1) }
+        let status = try bench.statusTimes()
+        _ = try await bench.runWorker(until: total, sender: SimulatedSender(configuration: .instant), logger: logger)
+        try await status.waitFor(sent: total, timeout: .seconds(60))
+        let times = status.sentTimes.sorted()
+        await status.close()
+        await bench.close()
+        // Ten rounds, one second apart: the sends after the first round over the time they took.
+        let span = (times.last ?? 0) - (times.first ?? 0)
+        let achieved = span > 0 ? Double(total - holDevices) / span : 0
+        let ideal = Double(holDevices)
+        return HeadOfLine(
+            devices: holDevices, messagesPerDevice: holMessagesPerDevice, achievedPerSecond: rounded(achieved, places: 0),
+            idealPerSecond: ideal, ratio: rounded(achieved / ideal)
+        )
+    }
+
+    private func measureLatency(logger: Logger) async throws -> Latency {
+        let bench = try BenchCluster(partitions: 12, logger: logger)
+        defer { bench.cluster.shutDown() }
+        let status = try bench.statusTimes()
+        let total = latencyRate * latencySeconds
+        let workerTask = Task { try await bench.runWorker(until: total, sender: SimulatedSender(configuration: .instant), logger: logger) }
+        // Let the worker join before the clock starts.
+        try await Task.sleep(for: .seconds(5))
+        try await bench.publishPaced(count: total, devices: 1_000, perSecond: latencyRate)
+        _ = try await workerTask.value
+        try await status.waitFor(sent: total, timeout: .seconds(30))
+        let latencies = status.sentLatencies.sorted()
+        await status.close()
+        await bench.close()
+        return Latency(
+            ratePerSecond: latencyRate, messages: total,
+            p50Milliseconds: rounded((RunPercentile.of(latencies, 0.5) ?? 0) * 1000, places: 1),
+            p99Milliseconds: rounded((RunPercentile.of(latencies, 0.99) ?? 0) * 1000, places: 1)
+        )
+    }
+
+    private func measureMemory(logger: Logger) async throws -> Memory {
+        guard let executable = executable ?? which("broadcast") else { throw BenchmarkError.missingTool("the broadcast executable") }
+        let bench = try BenchCluster(partitions: 128, logger: logger)
+        defer { bench.cluster.shutDown() }
+        try await bench.publish(count: backlogMessages, devices: 20_000) { _ in (0, 0) }
+        let status = try bench.statusTimes()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [
+            "worker", "--bootstrap-servers", bench.cluster.bootstrapServers, "--topic-prefix", bench.topics.prefix,
+            "--sim-latency-ms", "0", "--log-level", "warning", "--group", "bench-memory",
+        ]
+        try process.run()
+        var peak = 0.0
+        let deadline = ContinuousClock.now + .seconds(600)
+        while status.sentCount < backlogMessages, ContinuousClock.now < deadline, process.isRunning {
+            try await Task.sleep(for: .milliseconds(500))
+            peak = max(peak, peakResidentMegabytes(of: process.processIdentifier))
+        }
+        peak = max(peak, peakResidentMegabytes(of: process.processIdentifier))
+        process.terminate()
+        process.waitUntilExit()
+        let sent = status.sentCount
+        await status.close()
+        await bench.close()
+        return Memory(backlog: backlogMessages, partitions: 128, peakResidentMegabytes: rounded(peak, places: 1), sent: sent)
+    }
+}
+
+/// VmHWM (peak resident set) of a process, from /proc.
+func peakResidentMegabytes(of pid: Int32) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kilobytes / 1024
+}
+
+enum RunPercentile {
+    static func of(_ sorted: [Double], _ fraction: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * fraction).rounded()))]
+    }
+}
