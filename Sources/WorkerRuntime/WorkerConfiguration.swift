@@ -20,7 +20,7 @@ public struct WorkerConfiguration: Sendable {
     public var retryPolicy = RetryPolicy()
     /// How long a worker waits after an assignment before reading where to resume, so that previous
     /// owners can hand back progress the rebalance refused to commit.
-    public var handOverSettleDelay: Duration = .seconds(1)
+    public var handOverSettleDelay: Duration = .seconds(2)
     /// Pace a device's first send after takeover as if it had just sent (the previous owner may have).
     public var paceFirstSendAfterTakeover = true
     /// Emit a `processing` status before each send attempt.

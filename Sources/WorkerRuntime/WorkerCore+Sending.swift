@@ -9,7 +9,9 @@ extension WorkerCore {
     /// Dispatcher thread: takes every lane whose turn has come. Returns them with the next wake-up.
     func takeDue() -> (dispatches: [Dispatch<LaneItem>], wakeUp: Double?) {
         state.withLock { state in
-            guard !state.stopping else { return ([], nil) }
+            // No new sends while stopping, or while a rebalance that refused our commit is under way:
+            // whatever finishes now could not be committed before the hand-over.
+            guard !state.stopping, !state.commitsSuspended else { return ([], nil) }
             let due = state.scheduler.takeDue(now: clock.now)
             for dispatch in due {
                 state.partitions[dispatch.partition]?.inProgress += 1

@@ -113,8 +113,9 @@ final class WorkerCore: Sendable {
 
     func handleRebalance(_ event: RebalanceEvent, control: ConsumerControl) {
         let mine = event.partitions.filter { $0.topic == configuration.topics.messages }
-        // A rebalance round ended (this callback is its last step): periodic commits may go on.
+        // A rebalance round ended (this callback is its last step): commits and sends may go on.
         state.withLock { $0.commitsSuspendedUntil = nil }
+        defer { wakeDispatcher.signal() }
         switch event.kind {
         case .assigned:
             handBack(keeping: Set(mine.map(\.partition)), control: control)
@@ -227,7 +228,7 @@ final class WorkerCore: Sendable {
     func commitProgress() async {
         guard let consumer else { return }
         let points = state.withLock { state -> [(Int32, UInt64, CommitPoint)] in
-            if let until = state.commitsSuspendedUntil, ContinuousClock.now < until { return [] }
+            if state.commitsSuspended { return [] }
             return state.partitions.compactMap { number, partition -> (Int32, UInt64, CommitPoint)? in
                 guard !partition.revoking, let point = partition.tracker.nextCommit() else { return nil }
                 return (number, partition.epoch, point)
@@ -246,8 +247,9 @@ final class WorkerCore: Sendable {
             }
         } catch {
             if Self.rebalanceErrors.contains(error.name) {
-                // Wait for the rebalance callback (or 30 s) before trying again; it commits itself.
+                // Wait for the rebalance callback (or 30 s) before committing or sending again.
                 state.withLock { $0.commitsSuspendedUntil = .now + .seconds(30) }
+                logger.info("rebalance under way: sends wait for the hand-over", metadata: ["error": "\(error.name)"])
             }
             // The next tick carries the same offsets (or higher), so a failed commit costs little.
             logger.debug("periodic commit failed", metadata: ["error": "\(error)"])

@@ -29,6 +29,7 @@ struct WorkerState: Sendable {
     /// Periodic commits wait while the group rebalances: librdkafka treats a commit refused with
     /// ILLEGAL_GENERATION as a lost assignment, which would skip the clean hand-over.
     var commitsSuspendedUntil: ContinuousClock.Instant?
+    var commitsSuspended: Bool { commitsSuspendedUntil.map { ContinuousClock.now < $0 } ?? false }
     /// What this worker knew of partitions it gave up (commit point and done offsets above it). If
     /// one comes back before anyone committed further, the worker resumes from its own knowledge:
     /// a hand-over whose commit failed then repeats nothing.
