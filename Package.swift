@@ -44,6 +44,11 @@ let package = Package(
         ),
         // The device worker runtime: the pure core connected to Kafka, timers and senders.
         .target(name: "WorkerRuntime", dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "Senders", logging]),
+        // Anti-spam applied by the worker: per-device gates, rendering, opt-out sources.
+        .target(
+            name: "DevicePolicies",
+            dependencies: ["AntiSpam", "BroadcastModel", "HTTPSenders", "Kafka", "Senders", "WorkerRuntime", logging]
+        ),
         // Campaign fan-out.
         .target(name: "Publishing", dependencies: ["Kafka", "BroadcastModel", logging, yams]),
         // Drip sequences: the SQLite store and the scheduler.
@@ -61,9 +66,10 @@ let package = Package(
         .executableTarget(
             name: "broadcast",
             dependencies: [
-                "Kafka", "BroadcastModel", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun",
+                "Kafka", "BroadcastModel", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
-            ]
+            ],
+            exclude: ["CampaignControlCommand.swift", "StatusCommand.swift", "ReportCommand.swift", "DLQCommand.swift"]
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "BroadcastModelTests", dependencies: ["BroadcastModel"]),
@@ -79,6 +85,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "Kafka", "BroadcastModel", "Senders", "DeviceWorker"]),
+        .testTarget(
+            name: "DevicePoliciesTests",
+            dependencies: [
+                "DevicePolicies", "WorkerRuntime", "HTTPSenders", "AntiSpam", "Kafka", "BroadcastModel", "Senders",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "PublishingTests", dependencies: ["Publishing", "Kafka", "BroadcastModel"]),
         .testTarget(name: "SequencesTests", dependencies: ["Sequences", "Kafka", "BroadcastModel"]),
     ]

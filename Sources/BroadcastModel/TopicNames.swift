@@ -19,4 +19,7 @@ public struct TopicNames: Sendable, Equatable {
 
     /// The topics every deployment needs.
     public var core: [String] { [messages, status, deadLetters] }
+    /// Keyed state whose latest record per key matters (create them with cleanup.policy=compact).
+    public var compacted: [String] { [optOuts, control] }
+    public var all: [String] { core + compacted }
 }

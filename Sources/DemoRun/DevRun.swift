@@ -34,7 +34,7 @@ public struct DevRun: Sendable {
         let cluster = try EmbeddedKafkaCluster(brokers: 3, logger: logger)
         defer { cluster.shutDown() }
         let topics = TopicNames()
-        for topic in topics.core { try cluster.createTopic(topic, partitions: partitions, replicationFactor: 3) }
+        for topic in topics.all { try cluster.createTopic(topic, partitions: partitions, replicationFactor: 3) }
         progress("embedded cluster at \(cluster.bootstrapServers): \(partitions) partitions per topic")
 
         let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)

@@ -46,7 +46,12 @@ public enum RunVerifier {
         for event in latest.values { byStatus[event.status.rawValue, default: 0] += 1 }
         let unfinished = expected.filter { latest[$0]?.status.isFinal != true }.count
 
-        let sent = events.filter { $0.status == .sent }
+        // A status event written twice (a retried batch stored twice) is one send; a real second
+        // send has its own provider id.
+        var seenEvents: Set<String> = []
+        let sent = events.filter {
+            $0.status == .sent && seenEvents.insert("\($0.messageId)|\($0.providerMessageId ?? "")|\($0.at.timeIntervalSince1970)").inserted
+        }
         let byDevice = Dictionary(grouping: sent, by: \.deviceId).mapValues { $0.sorted { $0.at < $1.at } }
         var duplicates = 0
         var orderViolations = 0

@@ -6,7 +6,8 @@ struct Broadcast: AsyncParsableCommand {
         commandName: "broadcast",
         abstract: "Send WhatsApp campaigns and sequences through Kafka.",
         subcommands: [
-            DevCommand.self, ClusterCommand.self, WorkerCommand.self, PublishCommand.self, SequencesCommand.self, BenchCommand.self,
+            DevCommand.self, ClusterCommand.self, WorkerCommand.self, PublishCommand.self, SequencesCommand.self,
+            OptOutCommand.self, BenchCommand.self,
         ]
     )
 }

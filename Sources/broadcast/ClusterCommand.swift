@@ -26,13 +26,13 @@ struct ClusterCommand: AsyncParsableCommand {
         let logger = Logger(label: "broadcast.cluster")
         let cluster = try EmbeddedKafkaCluster(brokers: brokers, logger: logger)
         let topics = TopicNames(prefix: topicPrefix ?? ProcessInfo.processInfo.environment["BROADCAST_TOPIC_PREFIX"] ?? "")
-        for topic in topics.core {
+        for topic in topics.all {
             try cluster.createTopic(topic, partitions: partitions, replicationFactor: min(3, brokers))
         }
         // Scripts read the first line: the bootstrap servers alone.
         FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
         logger.info("embedded cluster running", metadata: [
-            "brokers": "\(brokers)", "partitions": "\(partitions)", "topics": "\(topics.core)",
+            "brokers": "\(brokers)", "partitions": "\(partitions)", "topics": "\(topics.all)",
         ])
         let signal = await TerminationSignal.wait()
         logger.info("stopping embedded cluster", metadata: ["signal": "\(signal)"])

@@ -1,6 +1,8 @@
 import ArgumentParser
 import BroadcastModel
+import DevicePolicies
 import Foundation
+import HTTPSenders
 import Kafka
 import Logging
 import Senders
@@ -14,7 +16,17 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var kafka: KafkaOptions
     @Option(help: "Consumer group of the workers.") var group = "broadcast-workers"
-    @Option(name: .customLong("default-sender"), help: "Sender for devices without their own: simulated.") var defaultSender = "simulated"
+    @Option(name: .customLong("devices"), help: "Devices file (YAML or JSON): each device's sender, time zone, locale, caps and quiet hours.")
+    var devicesPath: String?
+    @Option(name: .customLong("default-sender"), help: ArgumentHelp(
+        "Sender for devices the devices file does not list: simulated, whatsapp-cloud or gateway (default: the file's defaults.sender, else simulated).",
+        discussion: "whatsapp-cloud and gateway need per-device settings, so with them only listed devices can send; others are paused."
+    ))
+    var defaultSender: String?
+    @Option(name: .customLong("opt-out"), help: "File of opted-out phones, one E.164 number a line (# comments); bad lines are logged and skipped.")
+    var optOutPath: String?
+    @Option(name: .customLong("opt-out-wait-seconds"), help: "How long to wait at start for the opt-out topic to be read before sending.")
+    var optOutWaitSeconds = 15
     @Option(name: .customLong("worker-name"), help: "Name in status events (default host-pid).") var workerName: String?
     @Option(name: .customLong("assignment-strategy"), help: "roundrobin, range or cooperative-sticky; every worker of a group must use the same.")
     var assignmentStrategy = WorkerConfiguration.recommendedAssignmentStrategy.rawValue
@@ -29,9 +41,15 @@ struct WorkerCommand: AsyncParsableCommand {
         guard PartitionAssignmentStrategy(rawValue: assignmentStrategy) != nil else {
             throw ValidationError("--assignment-strategy must be one of \(PartitionAssignmentStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard defaultSender == "simulated" else {
-            throw ValidationError("--default-sender '\(defaultSender)' is not known; use simulated (real senders are configured per device)")
+        if let defaultSender {
+            guard let kind = SenderKind(rawValue: defaultSender) else {
+                throw ValidationError("--default-sender '\(defaultSender)' is not known; use one of \(SenderKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard kind == .simulated || devicesPath != nil else {
+                throw ValidationError("--default-sender \(defaultSender) needs --devices FILE: each device needs its own \(kind == .gateway ? "gateway instance" : "phone number id and token")")
+            }
         }
+        guard optOutWaitSeconds >= 0 else { throw ValidationError("--opt-out-wait-seconds must be 0 or more") }
         guard maxHeld >= 2 else { throw ValidationError("--max-held must be at least 2") }
     }
 
@@ -39,6 +57,8 @@ struct WorkerCommand: AsyncParsableCommand {
         logging.bootstrap()
         let logger = Logger(label: "broadcast.worker")
         let name = workerName ?? WorkerConfiguration.defaultWorkerName
+        // Everything that can refuse the configuration runs before any client or connection exists.
+        let setup = try loadSetup(logger: logger)
         var configuration = WorkerConfiguration(topics: kafka.topics, workerName: name)
         configuration.maxHeldRecords = maxHeld
         configuration.resumeBelowRecords = maxHeld / 2
@@ -49,14 +69,34 @@ struct WorkerCommand: AsyncParsableCommand {
         consumer.assignmentStrategy = PartitionAssignmentStrategy(rawValue: assignmentStrategy) ?? WorkerConfiguration.recommendedAssignmentStrategy
         consumer.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
         consumer.heartbeatIntervalMilliseconds = WorkerConfiguration.heartbeatInterval(sessionTimeoutMilliseconds: sessionTimeoutMilliseconds)
+        let optOutClient = try kafka.clientOptions(clientId: "broadcast-optouts-\(name)")
         let producer = try KafkaProducer(
             configuration: ProducerConfiguration(client: try kafka.clientOptions(clientId: "broadcast-worker-\(name)")),
             logger: logger
         )
-        let worker = try DeviceWorkerService(
-            configuration: configuration, consumer: consumer, producer: producer,
-            senders: SingleSenderDirectory(SimulatedSender(configuration: try simulation.configuration())), logger: logger
-        )
+        let senders = RegistrySenderDirectory(SenderRegistry(
+            devices: setup.devices, defaultSender: defaultSender.flatMap(SenderKind.init(rawValue:)),
+            simulated: setup.simulated, logger: logger
+        ))
+        let worker: DeviceWorkerService
+        let optOuts: OptOutFollower
+        do {
+            worker = try DeviceWorkerService(
+                configuration: configuration, consumer: consumer, producer: producer,
+                senders: senders, policy: setup.policy, logger: logger
+            )
+            optOuts = try startOptOutFollower(client: optOutClient, store: setup.policy.optOuts, workerName: name)
+        } catch {
+            // The senders' HTTP client must be shut down before it is released.
+            await senders.shutdown()
+            await producer.close()
+            throw error
+        }
+        if await !optOuts.waitUntilCaughtUp(timeout: .seconds(optOutWaitSeconds)) {
+            logger.warning("sending before the opt-out topic was read to its end; phones opted out there are skipped once read", metadata: [
+                "topic": "\(optOuts.topic)", "waited": "\(optOutWaitSeconds)s",
+            ])
+        }
         let stopper = Task {
             let signal = await TerminationSignal.wait()
             logger.info("signal received; shutting down", metadata: ["signal": "\(signal)"])
@@ -64,8 +104,71 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         try await worker.run()
         stopper.cancel()
+        await senders.shutdown()
+        await optOuts.close()
         await producer.close()
     }
+
+    private struct Setup {
+        var devices: DevicesFile
+        var policy: AntiSpamPolicy
+        var simulated: SimulatedSender.Configuration
+    }
+
+    /// The devices file (refused at start, naming the device and field, when anything is wrong) and
+    /// the anti-spam policy with the opt-out file.
+    private func loadSetup(logger: Logger) throws -> Setup {
+        var devices = DevicesFile()
+        if let devicesPath {
+            do {
+                devices = try DevicesFile.load(path: devicesPath)
+            } catch {
+                throw StartupRefused("devices file refused: \(error)")
+            }
+        }
+        let profiles: DeviceProfiles
+        do {
+            profiles = try DeviceProfiles(devicesFile: devices)
+        } catch {
+            throw StartupRefused("devices file refused: \(devicesPath ?? "devices file"): \(error)")
+        }
+        let store = try loadOptOutFile(logger: logger)
+        let policy = AntiSpamPolicy(configuration: .init(profiles: profiles), optOuts: store, logger: Logger(label: "broadcast.policy"))
+        logger.info("devices and anti-spam configured", metadata: [
+            "devicesFile": "\(devicesPath ?? "none")", "devices": "\(devices.devices.count)",
+            "defaultSender": "\(defaultSender ?? devices.defaults.sender.rawValue)", "optOutFileEntries": "\(store.count)",
+        ])
+        return Setup(devices: devices, policy: policy, simulated: try simulation.configuration())
+    }
+
+    private func loadOptOutFile(logger: Logger) throws -> OptOutStore {
+        let loaded: (store: OptOutStore, issues: [String])
+        do {
+            loaded = try OptOutStore.loading(file: optOutPath)
+        } catch {
+            throw StartupRefused(error.description)
+        }
+        for issue in loaded.issues {
+            logger.warning("opt-out file line skipped", metadata: ["file": "\(optOutPath ?? "")", "issue": "\(issue)"])
+        }
+        return loaded.store
+    }
+
+    /// Every worker reads the whole opt-out topic under a group of its own; it never creates it.
+    private func startOptOutFollower(client: KafkaClientOptions, store: OptOutStore, workerName: String) throws -> OptOutFollower {
+        let follower = try OptOutFollower(
+            client: client, topic: kafka.topics.optOuts,
+            store: store, groupPrefix: "broadcast-optouts-\(workerName)", logger: Logger(label: "broadcast.optouts")
+        )
+        try follower.start()
+        return follower
+    }
+}
+
+/// A configuration the worker refuses at start; printed as is, without the usage text.
+struct StartupRefused: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// The simulated sender's behaviour, for development, demos and tests.

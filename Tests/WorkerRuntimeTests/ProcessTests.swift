@@ -110,7 +110,8 @@ struct ProcessTests {
         #expect(Set(sent.map(\.messageId)).count == messages.count, "lost: \(messages.count - Set(sent.map(\.messageId)).count)")
         // The stopped worker finished its sends and committed before leaving: nothing it sent is sent again.
         let byStopped = Set(sent.filter { $0.worker == "restarted-1" }.map(\.messageId))
-        let repeated = Dictionary(grouping: sent, by: \.messageId).filter { $0.value.count > 1 }.keys
+        let uniqueSends = events.sentByDevice.values.flatMap { $0 }
+        let repeated = Dictionary(grouping: uniqueSends, by: \.messageId).filter { $0.value.count > 1 }.keys
         #expect(byStopped.isDisjoint(with: repeated), "sent again after SIGTERM: \(byStopped.intersection(repeated))")
         // The workers that stayed hand over through the mock's refused commits (see the join/leave test).
         let duplicates = duplicatesPerDevice(events)

@@ -152,9 +152,13 @@ extension Array where Element == StatusEvent {
 
     func sends(of status: MessageStatus = .sent) -> [StatusEvent] { filter { $0.status == status } }
 
-    /// Sent events per device in the order they happened.
+    /// Sends per device in the order they happened. A status event written twice (the embedded
+    /// cluster can store a retried idempotent batch twice) is one send: a real second send has
+    /// its own provider id.
     var sentByDevice: [String: [StatusEvent]] {
-        Dictionary(grouping: sends(), by: \.deviceId).mapValues { $0.sorted { $0.at < $1.at } }
+        var seen: Set<String> = []
+        let unique = sends().filter { seen.insert("\($0.messageId)|\($0.providerMessageId ?? "")|\($0.at.timeIntervalSince1970)").inserted }
+        return Dictionary(grouping: unique, by: \.deviceId).mapValues { $0.sorted { $0.at < $1.at } }
     }
 }
 

@@ -1,0 +1,153 @@
+import AntiSpam
+import BroadcastModel
+import Foundation
+import Logging
+import Senders
+import WorkerRuntime
+
+/// The worker's `SendPolicy` over AntiSpam: opt-out, device pauses, quiet hours, caps and rendering,
+/// per device. Called concurrently from many send tasks; each device's state sits behind a sharded
+/// lock held only for the gate's arithmetic.
+public final class AntiSpamPolicy: SendPolicy {
+    public struct Configuration: Sendable {
+        public var profiles: DeviceProfiles
+        /// Cool-off after ban-like errors (defaults: 15 min, doubling, at most 24 h).
+        public var health: DeviceHealth.Configuration
+        public var missingName: MissingNamePolicy
+        /// Skip (reason `unfilled_placeholder`) instead of sending a text that still shows `{key}`.
+        /// Off by default: publishers check templates, and texts from other apps may contain braces.
+        public var skipUnfilledPlaceholders: Bool
+
+        public init(
+            profiles: DeviceProfiles = DeviceProfiles(),
+            health: DeviceHealth.Configuration = DeviceHealth.Configuration(),
+            missingName: MissingNamePolicy = .localeFallback,
+            skipUnfilledPlaceholders: Bool = false
+        ) {
+            self.profiles = profiles
+            self.health = health
+            self.missingName = missingName
+            self.skipUnfilledPlaceholders = skipUnfilledPlaceholders
+        }
+    }
+
+    public static let unfilledPlaceholderReason = "unfilled_placeholder"
+
+    public let configuration: Configuration
+    public let optOuts: OptOutStore
+    private let table = DeviceStateTable()
+    private let logger: Logger
+
+    public init(
+        configuration: Configuration = Configuration(), optOuts: OptOutStore = OptOutStore(),
+        logger: Logger = Logger(label: "broadcast.policy")
+    ) {
+        self.configuration = configuration
+        self.optOuts = optOuts
+        self.logger = logger
+    }
+
+    public func decide(_ message: BroadcastMessage, attempt: Int, now: Date) -> PolicyDecision {
+        // Opt-out first: it is final whatever state the device is in.
+        if optOuts.contains(message.recipient.phone) {
+            return .skip(reason: SkipReason.optOut.rawValue)
+        }
+        let device = message.deviceId
+        let profile = configuration.profiles.profile(for: device)
+        let (decision, change, cached) = table.withState(device, make: { makeState(profile) }) { state in
+            let decision = state.gate.decide(phone: message.recipient.phone, now: now)
+            let change = state.note(decision)
+            let rendered = state.lastRendered?.messageId == message.id ? state.lastRendered : nil
+            return (decision, change, rendered)
+        }
+        if let change { log(change, device: device, decision: decision) }
+
+        switch decision {
+        case .skip(let reason):
+            return .skip(reason: reason.rawValue)
+        case .wait(let until, let reason):
+            return .hold(until: until, reason: reason.rawValue)
+        case .send:
+            break
+        }
+        let text: String?
+        if let cached {
+            text = cached.text
+        } else {
+            let rendered = MessageRendering.render(
+                message, policy: profile.sendPolicy, missingName: configuration.missingName, now: now
+            )
+            if configuration.skipUnfilledPlaceholders, let rendered, !rendered.unfilledPlaceholders.isEmpty {
+                return .skip(reason: Self.unfilledPlaceholderReason)
+            }
+            text = rendered?.text
+            table.withState(device, make: { makeState(profile) }) { $0.lastRendered = (message.id, text) }
+        }
+        return .send(OutgoingMessage(
+            messageId: message.id, deviceId: device, recipientPhone: message.recipient.phone,
+            kind: message.content.type, text: text, mediaUrl: message.content.mediaUrl,
+            fileName: message.content.fileName, typingDelayMilliseconds: profile.typingDelayMilliseconds
+        ))
+    }
+
+    public func didSend(_ message: BroadcastMessage, at instant: Date) {
+        let profile = configuration.profiles.profile(for: message.deviceId)
+        table.withState(message.deviceId, make: { makeState(profile) }) { state in
+            // The ledger also keeps the device's first send, which starts warm-up.
+            state.gate.recordSend(at: instant)
+            state.lastRendered = nil
+        }
+    }
+
+    public func didFail(_ message: BroadcastMessage, failure: SendFailure, at instant: Date) -> Date? {
+        let profile = configuration.profiles.profile(for: message.deviceId)
+        return table.withState(message.deviceId, make: { makeState(profile) }) { state in
+            if !failure.isRetryable { state.lastRendered = nil }
+            guard failure.pausesDevice else { return nil }
+            // The worker logs the pause with the error; marking it here keeps decide from logging it again.
+            state.announced = .paused
+            return state.gate.recordBanLike(reason: failure.code, at: instant)
+        }
+    }
+
+    /// A device's anti-spam state for status views and tests; nil before its first message.
+    public func status(of deviceId: String, at instant: Date = Date()) -> DevicePolicyStatus? {
+        table.state(of: deviceId).map { DevicePolicyStatus(state: $0, at: instant) }
+    }
+
+    private func makeState(_ profile: DeviceProfile) -> DeviceState {
+        DeviceState(gate: SendGate(policy: profile.sendPolicy, health: DeviceHealth(configuration: configuration.health)))
+    }
+
+    private func log(_ condition: DeviceCondition, device: String, decision: SendDecision) {
+        var metadata: Logger.Metadata = ["device": "\(device)"]
+        if case .wait(let until, let reason) = decision {
+            metadata["until"] = "\(Timestamp.format(until))"
+            metadata["reason"] = "\(reason.rawValue)"
+        }
+        switch condition {
+        case .open: logger.info("device sending again", metadata: metadata)
+        case .paused: logger.warning("device paused", metadata: metadata)
+        case .quiet: logger.info("device in quiet hours", metadata: metadata)
+        case .capped: logger.info("device capped", metadata: metadata)
+        }
+    }
+}
+
+/// A snapshot of one device's anti-spam state.
+public struct DevicePolicyStatus: Sendable, Equatable {
+    public var pausedUntil: Date?
+    public var pauseReason: String?
+    public var strikes: Int
+    public var sendsInLastHour: Int
+    public var firstSendAt: Date?
+
+    init(state: DeviceState, at instant: Date) {
+        let health = state.gate.health
+        pausedUntil = health.isPaused(at: instant) ? health.pausedUntil : nil
+        pauseReason = pausedUntil == nil ? nil : health.pauseReason
+        strikes = health.strikes(at: instant)
+        sendsInLastHour = state.gate.ledger.sendsInLastHour(at: instant)
+        firstSendAt = state.gate.ledger.firstSendAt
+    }
+}

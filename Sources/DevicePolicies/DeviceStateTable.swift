@@ -1,0 +1,76 @@
+import AntiSpam
+import Foundation
+import Synchronization
+
+/// What a device is doing, as last logged; a change is logged once, not per message.
+enum DeviceCondition: String, Sendable, Equatable {
+    case open, paused, quiet, capped
+
+    init(_ decision: SendDecision) {
+        switch decision {
+        case .send, .skip: self = .open
+        case .wait(_, .devicePaused): self = .paused
+        case .wait(_, .quietHours): self = .quiet
+        case .wait(_, .hourlyCap), .wait(_, .dailyCap): self = .capped
+        }
+    }
+}
+
+/// One device's anti-spam state.
+struct DeviceState: Sendable {
+    var gate: SendGate
+    var announced: DeviceCondition = .open
+    /// The text last handed to the sender and for which message: a retry of that message sends it
+    /// again unchanged (a timed-out attempt may have reached the phone).
+    var lastRendered: (messageId: String, text: String?)?
+
+    init(gate: SendGate) {
+        self.gate = gate
+    }
+
+    /// Records the condition `decision` implies; returns it when it differs from what was logged.
+    mutating func note(_ decision: SendDecision) -> DeviceCondition? {
+        if case .skip = decision { return nil }
+        let condition = DeviceCondition(decision)
+        guard condition != announced else { return nil }
+        announced = condition
+        return condition
+    }
+}
+
+/// Per-device state behind sharded locks: send tasks of different devices rarely contend, and each
+/// critical section is a few comparisons (no rendering, no logging, no I/O under a lock).
+final class DeviceStateTable: Sendable {
+    private final class Shard: Sendable {
+        let devices = Mutex<[String: DeviceState]>([:])
+    }
+
+    private let shards: [Shard]
+
+    init(shardCount: Int = 64) {
+        shards = (0..<max(1, shardCount)).map { _ in Shard() }
+    }
+
+    /// Runs `body` on the device's state, creating it with `make` on first use.
+    func withState<R>(_ deviceId: String, make: () -> DeviceState, _ body: (inout DeviceState) -> R) -> R {
+        shard(deviceId).devices.withLock { devices in
+            var state = devices.removeValue(forKey: deviceId) ?? make()
+            defer { devices[deviceId] = state }
+            return body(&state)
+        }
+    }
+
+    /// A copy of the device's state, nil before its first decision.
+    func state(of deviceId: String) -> DeviceState? {
+        shard(deviceId).devices.withLock { $0[deviceId] }
+    }
+
+    private func shard(_ deviceId: String) -> Shard {
+        // FNV-1a: cheap and stable (Hasher is seeded per process, which would be fine too).
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in deviceId.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return shards[Int(hash % UInt64(shards.count))]
+    }
+}
