@@ -59,7 +59,7 @@ let package = Package(
         // `broadcast dev`: the whole flow in one process, checked against the invariants.
         .target(
             name: "DemoRun",
-            dependencies: ["Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", logging]
+            dependencies: ["Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", "DevicePolicies", logging]
         ),
         .target(name: "Benchmarks", dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "WorkerRuntime", "Senders", logging]),
         // The CLI: wiring only.

@@ -1,4 +1,5 @@
 import BroadcastModel
+import DevicePolicies
 import Foundation
 import Kafka
 import Logging
@@ -117,7 +118,9 @@ public struct DevRun: Sendable {
         consumer.heartbeatIntervalMilliseconds = WorkerConfiguration.heartbeatInterval(sessionTimeoutMilliseconds: 6_000)
         let worker = try DeviceWorkerService(
             configuration: configuration, consumer: consumer, producer: producer,
-            senders: SingleSenderDirectory(SimulatedSender(configuration: sender)), logger: logger
+            senders: SingleSenderDirectory(SimulatedSender(configuration: sender)),
+            // Renders placeholders and spintax per message, as production does (no caps or quiet hours here).
+            policy: AntiSpamPolicy(logger: logger), logger: logger
         )
         return (worker, Task { try await worker.run() })
     }
