@@ -176,3 +176,72 @@ enum RunPercentile {
         return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * fraction).rounded()))]
     }
 }
+
+/// Scale-out: one, two and three worker processes on a sender with 50 ms latency and per-device
+/// pacing, each count on a fresh cluster; sends per second and the ratio to linear.
+public struct ScaleOutBenchmark: Sendable {
+    public var devices = 3_000
+    public var messagesPerDevice = 6
+    public var gapSeconds = 0.5
+    public var executable: String
+
+    public init(executable: String) {
+        self.executable = executable
+    }
+
+    public struct Point: Codable, Sendable {
+        public var workers: Int
+        public var sentPerSecond: Double
+        public var ratioToLinear: Double
+    }
+
+    public struct Result: Codable, Sendable {
+        public var devices: Int
+        public var messagesPerDevice: Int
+        public var senderLatencyMilliseconds = 50
+        public var gapSeconds: Double
+        public var points: [Point]
+        public var note = "worker processes share this machine's 2 cores with each other and with the embedded cluster"
+    }
+
+    public func run(counts: [Int] = [1, 2, 3], logger: Logger) async throws -> Result {
+        var points: [Point] = []
+        for count in counts {
+            let rate = try await measure(workers: count, logger: logger)
+            let base = points.first.map { $0.sentPerSecond / Double($0.workers) } ?? rate / Double(count)
+            points.append(Point(workers: count, sentPerSecond: rounded(rate, places: 0), ratioToLinear: rounded(rate / (base * Double(count)))))
+        }
+        return Result(devices: devices, messagesPerDevice: messagesPerDevice, gapSeconds: gapSeconds, points: points)
+    }
+
+    private func measure(workers: Int, logger: Logger) async throws -> Double {
+        let bench = try BenchCluster(partitions: 12, logger: logger)
+        defer { bench.cluster.shutDown() }
+        let total = devices * messagesPerDevice
+        try await bench.publish(count: total, devices: devices) { _ in (gapSeconds, gapSeconds) }
+        let status = try bench.statusTimes()
+        let processes = try (0..<workers).map { index -> Process in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = [
+                "worker", "--bootstrap-servers", bench.cluster.bootstrapServers, "--topic-prefix", bench.topics.prefix,
+                "--sim-latency-ms", "50", "--log-level", "error", "--group", "bench-scaleout", "--worker-name", "scale-\(index)",
+                "--session-timeout-ms", "6000",
+            ]
+            try process.run()
+            return process
+        }
+        try await status.waitFor(sent: total, timeout: .seconds(300))
+        let times = status.sentTimes.sorted()
+        for process in processes {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        await status.close()
+        await bench.close()
+        // From the time all workers send (the last join) to the end: skip the first tenth of sends.
+        let start = times[min(times.count - 1, times.count / 10)]
+        let span = (times.last ?? start) - start
+        return span > 0 ? Double(times.count - times.count / 10) / span : 0
+    }
+}

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Benchmarks
+import BroadcastModel
+import Publishing
 import Foundation
 import Logging
 
@@ -7,7 +9,10 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks; each prints one JSON object on standard output.",
-        subcommands: [KafkaBenchCommand.self, PublishBenchCommand.self, WorkerBenchCommand.self]
+        subcommands: [
+            AllBenchCommand.self, KafkaBenchCommand.self, CodecBenchCommand.self, PublishBenchCommand.self,
+            WorkerBenchCommand.self, ScaleOutBenchCommand.self,
+        ]
     )
 }
 
@@ -66,7 +71,108 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         var benchmark = WorkerBenchmark()
         benchmark.throughputMessages = messages
         benchmark.backlogMessages = backlog
-        benchmark.executable = CommandLine.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        benchmark.executable = currentExecutable()
         try printJSON(try await benchmark.run(chosen, logger: Logger(label: "broadcast.bench")))
+    }
+}
+
+struct CodecBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "codec", abstract: "Encode and decode a typical BroadcastMessage: records per second.")
+
+    @Option(help: "Records encoded and decoded.") var records = 200_000
+
+    func run() async throws {
+        _ = CodecBenchmark.run(records: min(records, 20_000))  // warm-up
+        try printJSON(CodecBenchmark.run(records: records))
+    }
+}
+
+struct ScaleOutBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scaleout",
+        abstract: "One, two and three worker processes on a 50 ms sender with pacing: sends per second and the ratio to linear."
+    )
+
+    @Option(help: "Devices.") var devices = 3_000
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        LoggingOptions(level: logging.level ?? "warning").bootstrap()
+        var benchmark = ScaleOutBenchmark(executable: currentExecutable())
+        benchmark.devices = devices
+        try printJSON(try await benchmark.run(logger: Logger(label: "broadcast.bench")))
+    }
+}
+
+/// The path of this very executable, for benchmarks that start workers as processes.
+func currentExecutable() -> String {
+    URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+}
+
+/// Every suite in one run: one JSON object on standard output and a Markdown table.
+struct AllBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "all", abstract: "Run every benchmark; one JSON object and a Markdown table.")
+
+    @Option(help: "Where to write the Markdown table.") var markdown = "bench-out/benchmarks.md"
+    @Option(help: "Rounds of the kafka benchmark.") var kafkaRounds = 3
+    @OptionGroup var logging: LoggingOptions
+
+    struct Report: Codable {
+        var kafka: KafkaBenchmark.Result
+        var codec: CodecBenchmarkResult
+        var publish: PublishBenchmark.Result
+        var worker: WorkerBenchmark.Result
+        var scaleOut: ScaleOutBenchmark.Result
+    }
+
+    func run() async throws {
+        LoggingOptions(level: logging.level ?? "error").bootstrap()
+        let logger = Logger(label: "broadcast.bench")
+        var kafka = KafkaBenchmark()
+        kafka.rounds = kafkaRounds
+        _ = CodecBenchmark.run(records: 20_000)
+        var worker = WorkerBenchmark()
+        worker.executable = currentExecutable()
+        let report = Report(
+            kafka: try await kafka.run(logger: logger),
+            codec: CodecBenchmark.run(records: 200_000),
+            publish: try await PublishBenchmark.run(logger: logger),
+            worker: try await worker.run(WorkerBenchmark.Scenario.allCases, logger: logger),
+            scaleOut: try await ScaleOutBenchmark(executable: currentExecutable()).run(logger: logger)
+        )
+        try printJSON(report)
+        let file = URL(fileURLWithPath: markdown)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try table(report).write(to: file, atomically: true, encoding: .utf8)
+        FileHandle.standardError.write(Data("wrote \(markdown)\n".utf8))
+    }
+
+    private func table(_ report: Report) -> String {
+        func number(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "n/a" }
+        func ratio(_ value: Double?) -> String { value.map { String(format: "%.2f×", $0) } ?? "n/a" }
+        var rows = [
+            "| measure | result | against | goal |",
+            "| --- | --- | --- | --- |",
+            "| binding produce, msgs/s | \(number(report.kafka.bindingProducePerSecond)) | kcat \(number(report.kafka.kcatProducePerSecond)) = \(ratio(report.kafka.produceRatio)) | ≥ 0.9× |",
+            "| binding consume, msgs/s | \(number(report.kafka.bindingConsumePerSecond)) | kcat \(number(report.kafka.kcatConsumePerSecond)) = \(ratio(report.kafka.consumeRatio)) | ≥ 0.9× |",
+            "| codec encode / decode, records/s | \(number(report.codec.encodePerSecond)) / \(number(report.codec.decodePerSecond)) | Foundation decode \(number(report.codec.foundationDecodePerSecond)) | cheap |",
+            "| campaign publish, records/s | \(number(report.publish.campaignRecordsPerSecond)) | raw produce \(number(report.publish.rawRecordsPerSecond)) = \(ratio(report.publish.ratio)) | ≥ 0.5× |",
+        ]
+        if let value = report.worker.throughput {
+            rows.append("| worker throughput, msgs/s | \(number(value.workerPerSecond)) | relay \(number(value.relayPerSecond)) = \(ratio(value.ratio)) | ≥ 0.5× |")
+        }
+        if let value = report.worker.headOfLine {
+            rows.append("| head-of-line, 5,000 devices × 1 s, sends/s | \(number(value.achievedPerSecond)) | ideal \(number(value.idealPerSecond)) = \(ratio(value.ratio)) | ≥ 0.9× |")
+        }
+        if let value = report.worker.latency {
+            rows.append("| publish → sent at \(value.ratePerSecond)/s, p50 / p99 ms | \(value.p50Milliseconds) / \(value.p99Milliseconds) | | p99 ≤ 20 ms |")
+        }
+        if let value = report.worker.memory {
+            rows.append("| worker peak RSS, \(value.backlog) backlog, MB | \(value.peakResidentMegabytes) | | ≤ 300 MB |")
+        }
+        for point in report.scaleOut.points {
+            rows.append("| scale-out, \(point.workers) worker(s), sends/s | \(number(point.sentPerSecond)) | linear = \(ratio(point.ratioToLinear)) | |")
+        }
+        return rows.joined(separator: "\n") + "\n"
     }
 }
