@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // librdkafka from the system (Debian: librdkafka-dev); never vendored.
@@ -56,6 +57,18 @@ let package = Package(
             name: "Sequences",
             dependencies: ["Kafka", "BroadcastModel", logging, yams, .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Ops tooling: status board, projection and reports, campaign control, DLQ, metrics and health.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Kafka", "BroadcastModel", "WorkerRuntime", "Senders", logging,
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // `broadcast dev`: the whole flow in one process, checked against the invariants.
         .target(
             name: "DemoRun",
@@ -66,10 +79,9 @@ let package = Package(
         .executableTarget(
             name: "broadcast",
             dependencies: [
-                "Kafka", "BroadcastModel", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies",
+                "Kafka", "BroadcastModel", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies", "Operations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
-            ],
-            exclude: ["CampaignControlCommand.swift", "StatusCommand.swift", "ReportCommand.swift", "DLQCommand.swift"]
+            ]
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "BroadcastModelTests", dependencies: ["BroadcastModel"]),
@@ -94,6 +106,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "OperationsTests", dependencies: ["Operations", "Kafka", "BroadcastModel", "WorkerRuntime", "Senders"]),
         .testTarget(name: "PublishingTests", dependencies: ["Publishing", "Kafka", "BroadcastModel"]),
         .testTarget(name: "SequencesTests", dependencies: ["Sequences", "Kafka", "BroadcastModel"]),
     ]

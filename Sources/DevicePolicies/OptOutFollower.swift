@@ -51,8 +51,6 @@ public final class OptOutFollower: Sendable {
         // Look for a missing (or newly created) topic every few seconds instead of every 5 minutes.
         var properties = configuration.client.properties
         if properties["topic.metadata.refresh.interval.ms"] == nil { properties["topic.metadata.refresh.interval.ms"] = "5000" }
-        // Workers never create topics, even on a broker that would create them on first use.
-        if properties["allow.auto.create.topics"] == nil { properties["allow.auto.create.topics"] = "false" }
         configuration.client.properties = properties
         self.topic = topic
         self.store = store

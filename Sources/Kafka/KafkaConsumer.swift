@@ -141,6 +141,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let context: ConsumerContext
     private let stopFlag = StopFlag()
     private let poller = Mutex<ServiceThread?>(nil)
+    /// Held for the whole of a close, so a second close waits for the first instead of racing it.
+    private let closing = NSLock()
     private let maxBatchSize: Int
     private let assignmentStrategy: PartitionAssignmentStrategy
     public let logger: Logger
@@ -241,6 +243,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     private func stopPolling() {
+        closing.lock()
+        defer { closing.unlock() }
         stopFlag.set()
         let thread = poller.withLock { thread in
             defer { thread = nil }

@@ -15,8 +15,9 @@ import Synchronization
 public final class DeviceWorkerService: Sendable {
     private let core: WorkerCore
     private let consumerConfiguration: ConsumerConfiguration
+    private let statisticsHandler: StatisticsHandler?
     private let stopRequested = DispatchSignal()
-    private let dispatcherStop = StopSignal()
+    private let dispatcherStop = OneWayFlag()
 
     /// - Parameters:
     ///   - producer: writes status events and dead letters; shared, closed by the caller.
@@ -26,11 +27,19 @@ public final class DeviceWorkerService: Sendable {
         producer: KafkaProducer,
         senders: any SenderDirectory,
         policy: any SendPolicy = PassThroughPolicy(),
-        logger: Logger = Logger(label: "broadcast.worker")
+        logger: Logger = Logger(label: "broadcast.worker"),
+        statisticsHandler: StatisticsHandler? = nil
     ) throws {
         core = try WorkerCore(configuration: configuration, producer: producer, senders: senders, policy: policy, logger: logger)
         self.consumerConfiguration = consumerConfiguration
+        self.statisticsHandler = statisticsHandler
     }
+
+    /// Ready: the group is joined and the worker is not shutting down.
+    public var isReady: Bool {
+        core.state.withLock { !$0.stopping } && core.consumer != nil && joined.isSet
+    }
+    private let joined = OneWayFlag()
 
     public var counters: WorkerCounters { core.counters }
 
@@ -40,7 +49,11 @@ public final class DeviceWorkerService: Sendable {
         let core = core
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration, logger: core.logger,
-            rebalanceHandler: { event, control in core.handleRebalance(event, control: control) }
+            rebalanceHandler: { [joined] event, control in
+                core.handleRebalance(event, control: control)
+                if event.kind == .assigned { joined.set() }
+            },
+            statisticsHandler: statisticsHandler
         )
         core.consumerRef.withLock { $0 = consumer }
         try consumer.subscribe(topics: [core.configuration.topics.messages])
@@ -137,7 +150,7 @@ final class ServiceLoop: Sendable {
 }
 
 /// A flag one thread sets and another polls.
-final class StopSignal: Sendable {
+final class OneWayFlag: Sendable {
     private let value = Atomic<Bool>(false)
     var isSet: Bool { value.load(ordering: .acquiring) }
     func set() { value.store(true, ordering: .releasing) }

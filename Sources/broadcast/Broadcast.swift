@@ -7,7 +7,8 @@ struct Broadcast: AsyncParsableCommand {
         abstract: "Send WhatsApp campaigns and sequences through Kafka.",
         subcommands: [
             DevCommand.self, ClusterCommand.self, WorkerCommand.self, PublishCommand.self, SequencesCommand.self,
-            OptOutCommand.self, BenchCommand.self,
+            OptOutCommand.self, StatusCommand.self, ReportCommand.self, CampaignControlCommand.self, DLQCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -5,6 +5,7 @@ import Foundation
 import HTTPSenders
 import Kafka
 import Logging
+import Operations
 import Senders
 import WorkerRuntime
 
@@ -35,6 +36,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("commit-interval-ms"), help: "How often progress is committed.") var commitIntervalMilliseconds = 200
     @Option(name: .customLong("shutdown-grace-seconds"), help: "How long SIGTERM waits for sends in flight.") var shutdownGraceSeconds = 20
     @OptionGroup var simulation: SimulationOptions
+    @Option(name: .customLong("metrics-port"), help: "Serve /metrics (Prometheus), /healthz and /readyz on this port.")
+    var metricsPort: Int?
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -69,6 +72,9 @@ struct WorkerCommand: AsyncParsableCommand {
         consumer.assignmentStrategy = PartitionAssignmentStrategy(rawValue: assignmentStrategy) ?? WorkerConfiguration.recommendedAssignmentStrategy
         consumer.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
         consumer.heartbeatIntervalMilliseconds = WorkerConfiguration.heartbeatInterval(sessionTimeoutMilliseconds: sessionTimeoutMilliseconds)
+        // Consumer lag for /metrics comes from librdkafka's statistics, which also cover paused partitions.
+        let lag = ConsumerLagTracker()
+        if metricsPort != nil { consumer.statisticsIntervalMilliseconds = 5_000 }
         let optOutClient = try kafka.clientOptions(clientId: "broadcast-optouts-\(name)")
         let producer = try KafkaProducer(
             configuration: ProducerConfiguration(client: try kafka.clientOptions(clientId: "broadcast-worker-\(name)")),
@@ -80,10 +86,15 @@ struct WorkerCommand: AsyncParsableCommand {
         ))
         let worker: DeviceWorkerService
         let optOuts: OptOutFollower
+        // Campaign pause/resume/cancel from the control topic, checked before anti-spam.
+        let control = BackgroundCampaignControl()
         do {
+            let policy = CampaignControlPolicy(wrapping: setup.policy, control: control)
+            let handler: StatisticsHandler = { @Sendable json in lag.handle(json) }
+            let statistics = metricsPort == nil ? nil : handler
             worker = try DeviceWorkerService(
                 configuration: configuration, consumer: consumer, producer: producer,
-                senders: senders, policy: setup.policy, logger: logger
+                senders: senders, policy: policy, logger: logger, statisticsHandler: statistics
             )
             optOuts = try startOptOutFollower(client: optOutClient, store: setup.policy.optOuts, workerName: name)
         } catch {
@@ -97,6 +108,13 @@ struct WorkerCommand: AsyncParsableCommand {
                 "topic": "\(optOuts.topic)", "waited": "\(optOutWaitSeconds)s",
             ])
         }
+        await control.start(client: try kafka.clientOptions(clientId: "broadcast-control-\(name)"), topics: kafka.topics, logger: logger)
+        var metrics: MetricsServer?
+        if let metricsPort {
+            metrics = try await MetricsServer.startForWorker(
+                port: metricsPort, counters: worker.counters, lag: lag, ready: { worker.isReady }, logger: logger
+            )
+        }
         let stopper = Task {
             let signal = await TerminationSignal.wait()
             logger.info("signal received; shutting down", metadata: ["signal": "\(signal)"])
@@ -104,6 +122,8 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         try await worker.run()
         stopper.cancel()
+        await metrics?.stop()
+        await control.stop()
         await senders.shutdown()
         await optOuts.close()
         await producer.close()

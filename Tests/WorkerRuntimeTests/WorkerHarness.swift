@@ -23,7 +23,7 @@ final class WorkerHarness: Sendable {
     init(partitions: Int) throws {
         cluster = try EmbeddedKafkaCluster(brokers: 3)
         topics = TopicNames(prefix: "t\(UUID().uuidString.prefix(6)).")
-        for topic in topics.core { try cluster.createTopic(topic, partitions: partitions) }
+        for topic in topics.all { try cluster.createTopic(topic, partitions: partitions) }
         var configuration = ProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.client.properties["reconnect.backoff.max.ms"] = "1000"
         producer = try KafkaProducer(configuration: configuration)
