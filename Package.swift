@@ -83,6 +83,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
+        // Helpers for the tests: a real HTTP server on 127.0.0.1 that plays providers.
+        .target(
+            name: "BroadcastTesting",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "BroadcastModelTests", dependencies: ["BroadcastModel"]),
         .testTarget(name: "DeviceWorkerTests", dependencies: ["DeviceWorker"]),
@@ -90,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "HTTPSendersTests",
             dependencies: [
-                "HTTPSenders", "Senders", "BroadcastModel",
+                "HTTPSenders", "Senders", "BroadcastModel", "BroadcastTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -100,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "DevicePoliciesTests",
             dependencies: [
-                "DevicePolicies", "WorkerRuntime", "HTTPSenders", "AntiSpam", "Kafka", "BroadcastModel", "Senders",
+                "DevicePolicies", "WorkerRuntime", "HTTPSenders", "AntiSpam", "Kafka", "BroadcastModel", "Senders", "BroadcastTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

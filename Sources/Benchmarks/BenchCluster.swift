@@ -78,17 +78,24 @@ final class BenchCluster: Sendable {
     }
 
     /// Runs one worker until it sent `count` messages; returns sends per second from its first send.
-    func runWorker(until count: Int, sender: SimulatedSender, logger: Logger) async throws -> Double {
+    func runWorker(until count: Int, sender: SimulatedSender, fetchMaxWait: Int = WorkerConfiguration.recommendedFetchMaxWaitMilliseconds, logger: Logger) async throws -> Double {
         var configuration = WorkerConfiguration(topics: topics, workerName: "bench-worker")
         configuration.paceFirstSendAfterTakeover = false
         var consumer = ConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupId: "bench-workers-\(UUID().uuidString)")
         consumer.assignmentStrategy = WorkerConfiguration.recommendedAssignmentStrategy
+        consumer.fetchMaxWaitMilliseconds = fetchMaxWait
         let worker = try DeviceWorkerService(
             configuration: configuration, consumer: consumer, producer: producer, senders: SingleSenderDirectory(sender), logger: logger
         )
         let task = Task { try await worker.run() }
         var firstSend: ContinuousClock.Instant?
+        let deadline = ContinuousClock.now + .seconds(600)
         while worker.counters.snapshot.sent < count {
+            guard ContinuousClock.now < deadline else {
+                worker.shutdown()
+                try await task.value
+                throw BenchmarkError.incomplete("the worker sent \(worker.counters.snapshot.sent) of \(count) in 10 minutes")
+            }
             try await Task.sleep(for: .milliseconds(5))
             if firstSend == nil, worker.counters.snapshot.sent > 0 { firstSend = .now }
         }
@@ -120,6 +127,7 @@ final class BenchCluster: Sendable {
             try consumer.commitAsync(next.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
             relayed += batch.count
             if relayed >= count { break }
+            if let clock, ContinuousClock.now - clock > .seconds(600) { throw BenchmarkError.incomplete("relayed \(relayed) of \(count)") }
         }
         let elapsed = clock.map { (ContinuousClock.now - $0).seconds } ?? 0
         await consumer.close()

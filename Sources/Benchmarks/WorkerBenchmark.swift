@@ -79,7 +79,8 @@ public struct WorkerBenchmark: Sendable {
     // MARK: Scenarios
 
     private func measureThroughput(logger: Logger) async throws -> Throughput {
-        let bench = try BenchCluster(partitions: 12, logger: logger)
+        // The embedded cluster keeps about 5 MiB per partition: enough partitions to hold the run.
+        let bench = try BenchCluster(partitions: 64, logger: logger)
         defer { bench.cluster.shutDown() }
         try await bench.publish(count: throughputMessages, devices: 2_000) { _ in (0, 0) }
         let worker = try await bench.runWorker(until: throughputMessages, sender: SimulatedSender(configuration: .instant), logger: logger)

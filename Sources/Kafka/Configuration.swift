@@ -77,6 +77,9 @@ public struct ConsumerConfiguration: Sendable {
     public var maxBatchSize = 2_000
     /// Messages fetched but not yet taken by the application; the poll thread waits above it.
     public var maxBufferedMessages = 20_000
+    /// How long a fetch waits at the broker when a partition has nothing new. librdkafka's 500 ms
+    /// default shows up as latency on quiet partitions; a worker wants records as they arrive.
+    public var fetchMaxWaitMilliseconds = 100
     /// When set, librdkafka emits statistics (lag, queues, brokers) at this interval.
     public var statisticsIntervalMilliseconds: Int?
 
@@ -101,6 +104,7 @@ public struct ConsumerConfiguration: Sendable {
             ("heartbeat.interval.ms", String(heartbeatIntervalMilliseconds ?? max(100, sessionTimeoutMilliseconds / 10))),
             ("max.poll.interval.ms", String(maxPollIntervalMilliseconds)),
             ("auto.offset.reset", startFromEarliest ? "earliest" : "latest"),
+            ("fetch.wait.max.ms", String(fetchMaxWaitMilliseconds)),
         ]
         if let statisticsIntervalMilliseconds {
             result.append(("statistics.interval.ms", String(statisticsIntervalMilliseconds)))

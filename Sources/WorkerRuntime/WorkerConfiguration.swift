@@ -37,6 +37,19 @@ public struct WorkerConfiguration: Sendable {
     /// ILLEGAL_GENERATION, which librdkafka treats as a lost assignment (no clean hand-over).
     public static let recommendedAssignmentStrategy = PartitionAssignmentStrategy.roundRobin
 
+    /// A worker's fetches return within this when a partition is quiet, so a message published to an
+    /// idle device is picked up at once (the cost: a few more fetch requests while idle).
+    public static let recommendedFetchMaxWaitMilliseconds = 10
+
+    /// Bounds on what librdkafka prefetches ahead of the worker. Its defaults (64 MB and 100,000
+    /// records per partition) would hold far more than the lanes do; the worker pauses fetching at
+    /// `maxHeldRecords` anyway, so a small prefetch costs no throughput.
+    public static let recommendedPrefetch: [String: String] = [
+        "queued.max.messages.kbytes": "8192",
+        "queued.min.messages": "1000",
+        "fetch.max.bytes": "8388608",
+    ]
+
     /// Frequent heartbeats: a member learns of a rebalance (and hands over) sooner.
     public static func heartbeatInterval(sessionTimeoutMilliseconds: Int) -> Int {
         max(100, sessionTimeoutMilliseconds / 20)

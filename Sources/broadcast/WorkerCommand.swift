@@ -72,6 +72,9 @@ struct WorkerCommand: AsyncParsableCommand {
         consumer.assignmentStrategy = PartitionAssignmentStrategy(rawValue: assignmentStrategy) ?? WorkerConfiguration.recommendedAssignmentStrategy
         consumer.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
         consumer.heartbeatIntervalMilliseconds = WorkerConfiguration.heartbeatInterval(sessionTimeoutMilliseconds: sessionTimeoutMilliseconds)
+        consumer.fetchMaxWaitMilliseconds = WorkerConfiguration.recommendedFetchMaxWaitMilliseconds
+        // --kafka settings win over the recommended prefetch bounds.
+        consumer.client.properties.merge(WorkerConfiguration.recommendedPrefetch) { given, _ in given }
         // Consumer lag for /metrics comes from librdkafka's statistics, which also cover paused partitions.
         let lag = ConsumerLagTracker()
         if metricsPort != nil { consumer.statisticsIntervalMilliseconds = 5_000 }

@@ -1,3 +1,4 @@
+import BroadcastTesting
 import AntiSpam
 import BroadcastModel
 import DevicePolicies

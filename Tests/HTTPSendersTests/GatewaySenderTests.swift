@@ -1,3 +1,4 @@
+import BroadcastTesting
 import BroadcastModel
 import Foundation
 import HTTPSenders

@@ -1,3 +1,4 @@
+import BroadcastTesting
 import Foundation
 import HTTPSenders
 import Senders

@@ -6,17 +6,17 @@ import Synchronization
 
 /// A real HTTP/1.1 server on 127.0.0.1 (ephemeral port) that plays the Cloud API or the gateway.
 /// It records every request and answers with whatever the test's responder returns.
-final class StubHTTPServer: Sendable {
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var headers: HTTPHeaders
-        var body: [UInt8]
+public final class StubHTTPServer: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var headers: HTTPHeaders
+        public var body: [UInt8]
 
-        func header(_ name: String) -> String? { headers.first(name: name) }
+        public func header(_ name: String) -> String? { headers.first(name: name) }
 
         /// The body as a JSON object (test helper: throws when it is not one).
-        func json() throws -> [String: Any] {
+        public func json() throws -> [String: Any] {
             guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
                 throw StubError.notAJSONObject(String(decoding: body, as: UTF8.self))
             }
@@ -24,28 +24,35 @@ final class StubHTTPServer: Sendable {
         }
     }
 
-    struct Response: Sendable {
-        var status: Int
-        var headers: [(String, String)] = []
-        var body: String
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)] = []
+        public var body: String
         /// Wait this long before answering (to trip client timeouts).
-        var delay: TimeAmount?
+        public var delay: TimeAmount?
 
-        static func json(_ status: Int, _ body: String, headers: [(String, String)] = [], delay: TimeAmount? = nil) -> Response {
+        public init(status: Int, headers: [(String, String)] = [], body: String, delay: TimeAmount? = nil) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.delay = delay
+        }
+
+        public static func json(_ status: Int, _ body: String, headers: [(String, String)] = [], delay: TimeAmount? = nil) -> Response {
             Response(status: status, headers: [("Content-Type", "application/json")] + headers, body: body, delay: delay)
         }
     }
 
-    enum StubError: Error { case notAJSONObject(String) }
+    public enum StubError: Error { case notAJSONObject(String) }
 
-    typealias Responder = @Sendable (_ request: Request, _ index: Int) -> Response
+    public typealias Responder = @Sendable (_ request: Request, _ index: Int) -> Response
 
-    let port: Int
+    public let port: Int
     private let channel: any Channel
     private let state: State
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var requests: [Request] { state.requests.withLock { $0 } }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var requests: [Request] { state.requests.withLock { $0 } }
 
     private init(channel: any Channel, state: State) throws {
         guard let port = channel.localAddress?.port else { throw ChannelError.unknownLocalAddress }
@@ -55,7 +62,7 @@ final class StubHTTPServer: Sendable {
     }
 
     /// Starts a server whose `responder` gets each request and its 0-based position.
-    static func start(_ responder: @escaping Responder) async throws -> StubHTTPServer {
+    public static func start(_ responder: @escaping Responder) async throws -> StubHTTPServer {
         let state = State(responder: responder)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
@@ -69,12 +76,12 @@ final class StubHTTPServer: Sendable {
         return try StubHTTPServer(channel: channel, state: state)
     }
 
-    func stop() async {
+    public func stop() async {
         try? await channel.close()
     }
 
     /// Runs `body` with a started server and always stops it.
-    static func with<T>(_ responder: @escaping Responder, _ body: (StubHTTPServer) async throws -> T) async throws -> T {
+    public static func with<T>(_ responder: @escaping Responder, _ body: (StubHTTPServer) async throws -> T) async throws -> T {
         let server = try await start(responder)
         do {
             let result = try await body(server)
