@@ -72,7 +72,9 @@ let package = Package(
         // `broadcast dev`: the whole flow in one process, checked against the invariants.
         .target(
             name: "DemoRun",
-            dependencies: ["Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", "DevicePolicies", logging]
+            dependencies: [
+                "Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", "DevicePolicies", "Operations", logging,
+            ]
         ),
         .target(name: "Benchmarks", dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "WorkerRuntime", "Senders", logging]),
         // The CLI: wiring only.

@@ -3,6 +3,7 @@ import DevicePolicies
 import Foundation
 import Kafka
 import Logging
+import Operations
 import Publishing
 import Senders
 import Sequences
@@ -30,7 +31,11 @@ public struct DevRun: Sendable {
     }
 
     /// Runs until every message is final or `duration` passes. `progress` gets a line every second.
-    public func run(logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws -> RunSummary {
+    /// With `board`, the live status board (latest status per message, by campaign, step and device)
+    /// is drawn once a second instead of the progress line.
+    public func run(
+        logger: Logger, progress: @escaping @Sendable (String) -> Void, board: (@Sendable (String) -> Void)? = nil
+    ) async throws -> RunSummary {
         let started = ContinuousClock.now
         let cluster = try EmbeddedKafkaCluster(brokers: 3, logger: logger)
         defer { cluster.shutDown() }
@@ -66,7 +71,13 @@ public struct DevRun: Sendable {
             let finals = Set(events.filter { $0.status.isFinal }.map(\.messageId))
             if ContinuousClock.now - lastLine >= .seconds(1) {
                 lastLine = .now
-                progress(Self.progressLine(events: events, expected: expected.count, since: started))
+                if let board {
+                    var statusBoard = StatusBoard(rateWindow: 10)
+                    for event in events { statusBoard.apply(event) }
+                    board(StatusBoardRenderer.render(statusBoard.snapshot(now: Date()), maxDevices: 12))
+                } else {
+                    progress(Self.progressLine(events: events, expected: expected.count, since: started))
+                }
             }
             if sequences.isDone, expected.isSubset(of: finals) { break }
         }

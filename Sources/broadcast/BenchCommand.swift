@@ -93,13 +93,15 @@ struct ScaleOutBenchCommand: AsyncParsableCommand {
         abstract: "One, two and three worker processes on a 50 ms sender with pacing: sends per second and the ratio to linear."
     )
 
-    @Option(help: "Devices.") var devices = 3_000
+    @Option(help: "Devices.") var devices = 20_000
+    @Option(help: "Messages per device.") var messagesPerDevice = 10
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         LoggingOptions(level: logging.level ?? "warning").bootstrap()
         var benchmark = ScaleOutBenchmark(executable: currentExecutable())
         benchmark.devices = devices
+        benchmark.messagesPerDevice = messagesPerDevice
         try printJSON(try await benchmark.run(logger: Logger(label: "broadcast.bench")))
     }
 }

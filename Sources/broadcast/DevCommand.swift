@@ -42,12 +42,14 @@ struct DevCommand: AsyncParsableCommand {
         demo.duration = .seconds(duration)
         demo.partitions = partitions
         let terminal = isatty(STDERR_FILENO) == 1
-        let summary = try await demo.run(logger: Logger(label: "broadcast.dev")) { line in
-            // On a terminal the progress line redraws in place; elsewhere one line per update.
-            let text = terminal ? "\r\u{1B}[2K" + line : line + "\n"
-            FileHandle.standardError.write(Data(text.utf8))
+        // On a terminal the live board redraws in place; elsewhere a progress line per second.
+        let redraw: @Sendable (String) -> Void = { text in
+            FileHandle.standardError.write(Data(("\u{1B}[H\u{1B}[2J" + text + "\n").utf8))
         }
-        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        let board = terminal ? redraw : nil
+        let summary = try await demo.run(logger: Logger(label: "broadcast.dev"), progress: { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }, board: board)
         if json {
             try printJSON(summary)
         } else {
