@@ -139,7 +139,7 @@ private let offsetCommitCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_
 public final class KafkaConsumer: @unchecked Sendable {
     private let handle: OpaquePointer
     private let context: ConsumerContext
-    private let stopFlag = StopFlag()
+    private let stopFlag = OnceFlag()
     private let poller = Mutex<ServiceThread?>(nil)
     /// Held for the whole of a close, so a second close waits for the first instead of racing it.
     private let closing = NSLock()
@@ -265,7 +265,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 private struct PollLoop: Sendable {
     let handle: UnsafeSendableHandle
     let context: ConsumerContext
-    let stop: StopFlag
+    let stop: OnceFlag
     let maxBatchSize: Int
     let cooperative: Bool
 

@@ -22,7 +22,7 @@ public final class KafkaProducer: @unchecked Sendable {
     private let handle: OpaquePointer
     private let context: ClientContext
     private let topics: Mutex<[String: OpaquePointer]> = Mutex([:])
-    private let stopFlag = StopFlag()
+    private let stopFlag = OnceFlag()
     private let closed = Atomic<Bool>(false)
     private let poller: Mutex<ServiceThread?> = Mutex(nil)
     public let logger: Logger
@@ -217,11 +217,13 @@ public final class KafkaProducer: @unchecked Sendable {
     var nativeHandle: OpaquePointer { handle }
 }
 
-/// Tells a service thread to stop; shared without keeping its owner alive.
-final class StopFlag: Sendable {
+/// Set once by one thread and read by others (e.g. telling a service thread to stop) without
+/// keeping its owner alive.
+public final class OnceFlag: Sendable {
     private let value = Atomic<Bool>(false)
-    var isSet: Bool { value.load(ordering: .acquiring) }
-    func set() { value.store(true, ordering: .releasing) }
+    public init() {}
+    public var isSet: Bool { value.load(ordering: .acquiring) }
+    public func set() { value.store(true, ordering: .releasing) }
 }
 
 /// A raw librdkafka pointer passed to a thread that uses it under librdkafka's own thread-safety rules.

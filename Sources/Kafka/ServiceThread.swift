@@ -1,12 +1,12 @@
 import Foundation
 
 /// A dedicated OS thread for librdkafka's blocking calls, so they never occupy Swift's cooperative pool.
-final class ServiceThread: @unchecked Sendable {
+public final class ServiceThread: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let thread: Thread
 
     /// Starts `body` at once on a thread of its own.
-    init(name: String, body: @escaping @Sendable () -> Void) {
+    public init(name: String, body: @escaping @Sendable () -> Void) {
         let finished = self.finished
         thread = Thread {
             body()
@@ -17,7 +17,7 @@ final class ServiceThread: @unchecked Sendable {
     }
 
     /// Blocks the calling thread until `body` returned. Call once.
-    func join() {
+    public func join() {
         finished.wait()
     }
 }

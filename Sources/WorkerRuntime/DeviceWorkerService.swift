@@ -17,7 +17,7 @@ public final class DeviceWorkerService: Sendable {
     private let consumerConfiguration: ConsumerConfiguration
     private let statisticsHandler: StatisticsHandler?
     private let stopRequested = DispatchSignal()
-    private let dispatcherStop = OneWayFlag()
+    private let dispatcherStop = OnceFlag()
 
     /// - Parameters:
     ///   - producer: writes status events and dead letters; shared, closed by the caller.
@@ -39,7 +39,7 @@ public final class DeviceWorkerService: Sendable {
     public var isReady: Bool {
         core.state.withLock { !$0.stopping } && core.consumer != nil && joined.isSet
     }
-    private let joined = OneWayFlag()
+    private let joined = OnceFlag()
 
     public var counters: WorkerCounters { core.counters }
 
@@ -63,7 +63,7 @@ public final class DeviceWorkerService: Sendable {
         ])
 
         let stop = dispatcherStop
-        let dispatcher = ServiceLoop(name: "broadcast-dispatch") {
+        let dispatcher = ServiceThread(name: "broadcast-dispatch") {
             while !stop.isSet {
                 let (due, wakeUp) = core.takeDue()
                 for dispatch in due {
@@ -130,28 +130,4 @@ func offloadWait(_ body: @escaping @Sendable () -> Void) async {
             continuation.resume()
         }
     }
-}
-
-/// A named OS thread running one loop, joined at shutdown.
-final class ServiceLoop: Sendable {
-    private let done = DispatchSemaphore(value: 0)
-
-    init(name: String, body: @escaping @Sendable () -> Void) {
-        let done = done
-        let thread = Thread {
-            body()
-            done.signal()
-        }
-        thread.name = name
-        thread.start()
-    }
-
-    func join() { done.wait() }
-}
-
-/// A flag one thread sets and another polls.
-final class OneWayFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    var isSet: Bool { value.load(ordering: .acquiring) }
-    func set() { value.store(true, ordering: .releasing) }
 }

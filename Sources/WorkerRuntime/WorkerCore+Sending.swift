@@ -90,11 +90,12 @@ extension WorkerCore {
 
     /// The head is finished: the lane moves on, and the record is done once its final event is acknowledged.
     private func finish(_ dispatch: Dispatch<LaneItem>, outcome: LaneOutcome, event: StatusEvent) {
-        let result = state.withLock { state in
-            try? state.scheduler.complete(device: dispatch.device, outcome: outcome, now: clock.now)
+        // One lock for the lane and the gate: this runs once per finished record.
+        let (result, step) = state.withLock { state in
+            (try? state.scheduler.complete(device: dispatch.device, outcome: outcome, now: clock.now), backpressureStep(&state))
         }
         wakeDispatcher.signal()
-        updateBackpressure()
+        applyBackpressure(step)
         guard case .finished = result else {
             // Revoked while in flight and not finished: the next owner handles it.
             release(dispatch, done: false)

@@ -44,7 +44,7 @@ final class WorkerCore: Sendable {
         let verdicts = batch.map { (partition: $0.partition, offset: $0.offset, verdict: RecordIntake.examine($0)) }
         let now = clock.now
         var deadLetters: [(partition: Int32, offset: Int64, epoch: UInt64, verdict: IntakeVerdict)] = []
-        let (action, owned) = state.withLock { state -> (BackpressureGate.Action?, [Int32]) in
+        let step = state.withLock { state -> BackpressureStep? in
             for item in verdicts {
                 guard var partition = state.partitions[item.partition], !partition.revoking, batch.epoch >= partition.epoch else {
                     continue  // not ours any more, or fetched under an older assignment
@@ -72,20 +72,29 @@ final class WorkerCore: Sendable {
                 }
                 state.partitions[item.partition] = partition
             }
-            counters.held.store(state.scheduler.heldCount, ordering: .relaxed)
-            counters.lanes.store(state.scheduler.laneCount, ordering: .relaxed)
-            let action = state.gate.update(held: state.scheduler.heldCount + state.deadLettersInFlight)
-            return (action, Array(state.partitions.keys))
+            return backpressureStep(&state)
         }
         for letter in deadLetters {
             deadLetter(partition: letter.partition, offset: letter.offset, epoch: letter.epoch, verdict: letter.verdict)
         }
-        applyBackpressure(action, partitions: owned)
+        applyBackpressure(step)
         wakeDispatcher.signal()
     }
 
-    func applyBackpressure(_ action: BackpressureGate.Action?, partitions: [Int32]) {
-        guard let action, let consumer else { return }
+    /// What the gate decided, with the partitions to pause or resume.
+    typealias BackpressureStep = (action: BackpressureGate.Action, partitions: [Int32])
+
+    /// Under the lock: refreshes the gauges and asks the gate; lists the owned partitions only when
+    /// it acts, since this runs for every finished record.
+    func backpressureStep(_ state: inout WorkerState) -> BackpressureStep? {
+        counters.held.store(state.scheduler.heldCount, ordering: .relaxed)
+        counters.lanes.store(state.scheduler.laneCount, ordering: .relaxed)
+        guard let action = state.gate.update(held: state.scheduler.heldCount + state.deadLettersInFlight) else { return nil }
+        return (action, Array(state.partitions.keys))
+    }
+
+    func applyBackpressure(_ step: BackpressureStep?) {
+        guard let (action, partitions) = step, let consumer else { return }
         let list = partitions.map { TopicPartition(topic: configuration.topics.messages, partition: $0) }
         switch action {
         case .pause:
@@ -101,12 +110,7 @@ final class WorkerCore: Sendable {
 
     /// Re-checks backpressure after lanes shrank.
     func updateBackpressure() {
-        let (action, owned) = state.withLock { state -> (BackpressureGate.Action?, [Int32]) in
-            counters.held.store(state.scheduler.heldCount, ordering: .relaxed)
-            counters.lanes.store(state.scheduler.laneCount, ordering: .relaxed)
-            return (state.gate.update(held: state.scheduler.heldCount + state.deadLettersInFlight), Array(state.partitions.keys))
-        }
-        applyBackpressure(action, partitions: owned)
+        applyBackpressure(state.withLock { backpressureStep(&$0) })
     }
 
     // MARK: Rebalance (runs on the consumer's poll thread, inside librdkafka's callback)
