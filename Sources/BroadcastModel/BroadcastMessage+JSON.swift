@@ -41,19 +41,36 @@ extension BroadcastMessage {
 
     /// The record as compact JSON, `schema` first, timestamps in UTC with milliseconds.
     public func encoded() -> [UInt8] {
+        // Member order is part of the bytes: ``MessageBatchEncoder`` writes the same members in the
+        // same order from the same helpers, and a test holds the two to equal output.
         var w = JSONWriter(capacity: 512 + (content.text?.utf8.count ?? 0))
         w.field("schema", Self.schemaID)
         w.field("id", id)
-        w.field("userId", userId)
+        writeOwner(&w)
         w.field("deviceId", deviceId)
-        w.field("source", source.rawValue)
-        w.field("campaignId", campaignId)
-        w.field("sequenceId", sequenceId)
-        w.field("sequenceStepId", sequenceStepId)
+        writeOrigin(&w)
         w.object("recipient") { w in
             w.field("phone", recipient.phone)
             w.field("name", recipient.name)
         }
+        writeBody(&w)
+        w.field("attributes", attributes)
+        return w.finish()
+    }
+
+    func writeOwner(_ w: inout JSONWriter) {
+        w.field("userId", userId)
+    }
+
+    func writeOrigin(_ w: inout JSONWriter) {
+        w.field("source", source.rawValue)
+        w.field("campaignId", campaignId)
+        w.field("sequenceId", sequenceId)
+        w.field("sequenceStepId", sequenceStepId)
+    }
+
+    /// Content, delay and timestamps: everything after the recipient but the attributes.
+    func writeBody(_ w: inout JSONWriter) {
         w.object("content") { w in
             w.field("type", content.type.rawValue)
             w.field("text", content.text)
@@ -70,8 +87,6 @@ extension BroadcastMessage {
         w.field("scheduledAt", scheduledAt)
         w.field("expiresAt", expiresAt)
         w.field("createdAt", createdAt)
-        w.field("attributes", attributes)
-        return w.finish()
     }
 
     static func read(_ s: inout JSONScanner) throws(RecordError) -> BroadcastMessage {

@@ -13,6 +13,15 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "{"))
     }
 
+    /// A writer for the middle of an object whose earlier members are written elsewhere: no
+    /// opening brace, and the first member is preceded by a comma. For pre-encoded record parts.
+    static func fragment() -> JSONWriter {
+        var writer = JSONWriter(capacity: 256)
+        writer.bytes.removeAll(keepingCapacity: true)
+        writer.needsComma = true
+        return writer
+    }
+
     /// Closes the top-level object and returns the bytes.
     consuming func finish() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))
@@ -67,10 +76,18 @@ struct JSONWriter {
 
     /// Opens a nested object; `body` writes its fields.
     mutating func object(_ key: StaticString, _ body: (inout JSONWriter) -> Void) {
+        beginObject(key)
+        body(&self)
+        endObject()
+    }
+
+    mutating func beginObject(_ key: StaticString) {
         self.key(key)
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
-        body(&self)
+    }
+
+    mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
@@ -107,13 +124,17 @@ struct JSONWriter {
 
     /// Writes a JSON string, escaping `"`, `\` and control characters; all else stays raw UTF-8.
     mutating func appendString(_ value: String) {
+        Self.appendString(value, to: &bytes)
+    }
+
+    static func appendString(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
             var runStart = 0
             for (i, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
-                appendEscape(byte)
+                appendEscape(byte, to: &bytes)
                 runStart = i + 1
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
@@ -121,7 +142,7 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func appendEscape(_ byte: UInt8) {
+    private static func appendEscape(_ byte: UInt8, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\\"))
         switch byte {
         case 0x22: bytes.append(UInt8(ascii: "\""))

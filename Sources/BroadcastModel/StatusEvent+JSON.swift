@@ -39,15 +39,30 @@ extension StatusEvent {
 
     /// The record as compact JSON, `schema` first.
     public func encoded() -> [UInt8] {
+        // ``StatusBatchEncoder`` writes the same members in the same order from the same helpers.
         var w = JSONWriter(capacity: 384)
         w.field("schema", Self.schemaID)
         w.field("messageId", messageId)
-        w.field("userId", userId)
+        writeOwner(&w)
         w.field("deviceId", deviceId)
+        writeOrigin(&w)
+        w.field("recipientPhone", recipientPhone)
+        writeOutcome(&w)
+        return w.finish()
+    }
+
+    func writeOwner(_ w: inout JSONWriter) {
+        w.field("userId", userId)
+    }
+
+    func writeOrigin(_ w: inout JSONWriter) {
         w.field("campaignId", campaignId)
         w.field("sequenceId", sequenceId)
         w.field("sequenceStepId", sequenceStepId)
-        w.field("recipientPhone", recipientPhone)
+    }
+
+    /// Status, attempt, time, provider id, error, worker and source position.
+    func writeOutcome(_ w: inout JSONWriter) {
         w.field("status", status.rawValue)
         w.field("reason", reason)
         w.field("attempt", attempt)
@@ -63,7 +78,6 @@ extension StatusEvent {
         w.field("worker", worker)
         if let partition { w.field("partition", partition) }
         if let offset { w.field("offset", offset) }
-        return w.finish()
     }
 
     static func read(_ s: inout JSONScanner) throws(RecordError) -> StatusEvent {

@@ -28,6 +28,8 @@ final class BatchDelivery: DeliveryHandler, @unchecked Sendable {
     // (delivery reports); read only after completion, which the atomics order.
     let results: UnsafeMutablePointer<RawDelivery>
     let count: Int
+    /// Records refused before librdkafka took them; touched by the enqueuer only.
+    private var refusedCount = 0
     private let settled = Atomic<Int>(0)
     /// How many reports to expect; -1 until the enqueuer sealed the batch.
     private let expected = Atomic<Int>(-1)
@@ -57,6 +59,7 @@ final class BatchDelivery: DeliveryHandler, @unchecked Sendable {
 
     /// Records a record librdkafka refused outright; no report will come for it.
     func refused(index: Int, error: KafkaError) {
+        refusedCount += 1
         results[index].error = rd_kafka_resp_err_t(rawValue: error.code)
         results[index].detail = error.message
     }
@@ -67,8 +70,9 @@ final class BatchDelivery: DeliveryHandler, @unchecked Sendable {
         if now == expected.load(ordering: .acquiring) { finish() }
     }
 
-    /// No more records will be enqueued; `enqueued` of them will get a report.
-    func seal(enqueued: Int) {
+    /// Every record was handed over or refused; the handed-over ones will get a report.
+    func seal() {
+        let enqueued = count - refusedCount
         expected.store(enqueued, ordering: .releasing)
         if settled.load(ordering: .acquiring) == enqueued { finish() }
     }
@@ -141,12 +145,27 @@ extension RawDelivery {
 /// Records enqueued by one `enqueue` call; `wait` returns a result per record, in the order given.
 public struct PendingDeliveries: Sendable {
     let batch: BatchDelivery
-    let topics: [String]
+    let topicNames: [String]
+    /// Each record's topic, as an index into `topicNames`.
+    let topicIndices: [Int32]
 
-    public var count: Int { topics.count }
+    public var count: Int { topicIndices.count }
 
     public func wait() async -> [DeliveryResult] {
         await batch.waitUntilSettled()
-        return topics.indices.map { batch.results[$0].result(topic: topics[$0], context: "delivery") }
+        return topicIndices.indices.map { batch.results[$0].result(topic: topicNames[Int(topicIndices[$0])], context: "delivery") }
+    }
+
+    /// Waits like ``wait()`` and returns only the records Kafka refused, by index: cheaper when
+    /// nearly all are acknowledged and only the failures need a closer look.
+    public func failures() async -> [(index: Int, error: KafkaError)] {
+        await batch.waitUntilSettled()
+        var failed: [(index: Int, error: KafkaError)] = []
+        for index in 0..<batch.count where batch.results[index].error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            if case .failure(let error) = batch.results[index].result(topic: topicNames[Int(topicIndices[index])], context: "delivery") {
+                failed.append((index, error))
+            }
+        }
+        return failed
     }
 }

@@ -73,10 +73,24 @@ public final class KafkaProducer: @unchecked Sendable {
 
     /// Hands one record to librdkafka; `opaque` comes back with its delivery report.
     private func produce(_ record: ProducerRecord, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) throws(KafkaError) {
+        try withOptionalBytes(record.key) { (key) throws(KafkaError) in
+            try withOptionalBytes(record.value) { (value) throws(KafkaError) in
+                try produce(
+                    topic: topic, topicName: record.topic, key: key, value: value, headers: record.headers,
+                    partition: record.partition, timestamp: record.timestamp, opaque: opaque)
+            }
+        }
+    }
+
+    /// The one call into `rd_kafka_produceva`; librdkafka copies key and value before returning.
+    private func produce(
+        topic: OpaquePointer, topicName: @autoclosure () -> String, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+        headers recordHeaders: [KafkaHeader], partition: Int32?, timestamp: Int64?, opaque: UnsafeMutableRawPointer
+    ) throws(KafkaError) {
         var headers: OpaquePointer?
-        if !record.headers.isEmpty {
-            let list = rd_kafka_headers_new(record.headers.count)
-            for header in record.headers {
+        if !recordHeaders.isEmpty {
+            let list = rd_kafka_headers_new(recordHeaders.count)
+            for header in recordHeaders {
                 if let value = header.value {
                     value.withUnsafeBytes { _ = rd_kafka_header_add(list, header.name, -1, $0.baseAddress, $0.count) }
                 } else {
@@ -97,21 +111,17 @@ public final class KafkaProducer: @unchecked Sendable {
             add(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = topic }
             add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
             add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
-            if let partition = record.partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
-            if let timestamp = record.timestamp { add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp } }
+            if let partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
+            if let timestamp { add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp } }
             if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
-            return withOptionalBytes(record.key) { key in
-                withOptionalBytes(record.value) { value in
-                    if let key { add(RD_KAFKA_VTYPE_KEY) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: key.baseAddress), size: key.count) } }
-                    if let value { add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: value.baseAddress), size: value.count) } }
-                    return rd_kafka_produceva(handle, fields.baseAddress, count)
-                }
-            }
+            if let key { add(RD_KAFKA_VTYPE_KEY) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: key.baseAddress), size: key.count) } }
+            if let value { add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: value.baseAddress), size: value.count) } }
+            return rd_kafka_produceva(handle, fields.baseAddress, count)
         }
         if let error {
             // librdkafka owns the headers only when it accepted the record.
             if let headers { rd_kafka_headers_destroy(headers) }
-            throw KafkaError(consuming: error, context: "producing to \(record.topic)")
+            throw KafkaError(consuming: error, context: "producing to \(topicName())")
         }
     }
 
@@ -134,33 +144,81 @@ public final class KafkaProducer: @unchecked Sendable {
     /// that awaits all their delivery reports. Records refused outright get a failed result.
     public func enqueue(_ records: [ProducerRecord]) async throws(KafkaError) -> PendingDeliveries {
         guard !closed.load(ordering: .acquiring) else { throw .closed("producing a batch") }
-        let batch = BatchDelivery(count: records.count)
-        var enqueued = 0
-        defer { batch.seal(enqueued: enqueued) }
-        var topicCache: (name: String, handle: OpaquePointer)?
-        for index in records.indices {
-            while true {
-                do {
-                    let topic: OpaquePointer
-                    if let cached = topicCache, cached.name == records[index].topic {
-                        topic = cached.handle
-                    } else {
-                        topic = try topicHandle(records[index].topic)
-                        topicCache = (records[index].topic, topic)
-                    }
-                    try produce(records[index], topic: topic, opaque: batch.opaque(for: index))
-                    enqueued += 1
-                    break
-                } catch where error.isQueueFull {
-                    // librdkafka's queue drains as the poll thread serves reports; waiting keeps memory bounded.
-                    try? await Task.sleep(for: .milliseconds(1))
-                } catch {
-                    batch.refused(index: index, error: error)
-                    break
+        var names: [String] = []
+        var handles: [OpaquePointer] = []
+        var topicIndices: [Int32] = []
+        topicIndices.reserveCapacity(records.count)
+        for record in records {
+            if let known = names.lastIndex(of: record.topic) {
+                topicIndices.append(Int32(known))
+            } else {
+                handles.append(try topicHandle(record.topic))
+                names.append(record.topic)
+                topicIndices.append(Int32(names.count - 1))
+            }
+        }
+        return await enqueue(count: records.count, topicNames: names, topicIndices: topicIndices) { start, batch in
+            produceRun(from: start, count: records.count, into: batch) { (index, opaque) throws(KafkaError) in
+                try produce(records[index], topic: handles[Int(topicIndices[index])], opaque: opaque)
+            }
+        }
+    }
+
+    /// Enqueues a batch the same way: one call into librdkafka per record, straight from the
+    /// batch's buffer.
+    public func enqueue(_ batch: ProducerBatch) async throws(KafkaError) -> PendingDeliveries {
+        guard !closed.load(ordering: .acquiring) else { throw .closed("producing a batch") }
+        var handles: [OpaquePointer] = []
+        for name in batch.topicNames { handles.append(try topicHandle(name)) }
+        let entries = batch.entries
+        return await enqueue(count: entries.count, topicNames: batch.topicNames, topicIndices: entries.map(\.topic)) { start, delivery in
+            batch.bytes.withUnsafeBytes { bytes in
+                produceRun(from: start, count: entries.count, into: delivery) { (index, opaque) throws(KafkaError) in
+                    let entry = entries[index]
+                    let keyEnd = entry.keyStart + max(entry.keyCount, 0)
+                    try produce(
+                        topic: handles[Int(entry.topic)], topicName: batch.topicNames[Int(entry.topic)],
+                        key: entry.keyCount >= 0 ? UnsafeRawBufferPointer(rebasing: bytes[entry.keyStart..<keyEnd]) : nil,
+                        value: UnsafeRawBufferPointer(rebasing: bytes[keyEnd..<entry.valueEnd]),
+                        headers: entry.headers >= 0 ? batch.headerSets[Int(entry.headers)] : [],
+                        partition: nil, timestamp: nil, opaque: opaque)
                 }
             }
         }
-        return PendingDeliveries(batch: batch, topics: records.map(\.topic))
+    }
+
+    /// Hands records to librdkafka in runs: `run(start, batch)` produces from `start` on without
+    /// blocking and returns where librdkafka's queue was full (or the count when done); between runs
+    /// the caller sleeps briefly while the poll thread drains the queue, so memory stays bounded.
+    private func enqueue(
+        count: Int, topicNames: [String], topicIndices: [Int32], run: (Int, BatchDelivery) -> Int
+    ) async -> PendingDeliveries {
+        let batch = BatchDelivery(count: count)
+        var next = 0
+        while true {
+            next = run(next, batch)
+            if next >= count { break }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        batch.seal()
+        return PendingDeliveries(batch: batch, topicNames: topicNames, topicIndices: topicIndices)
+    }
+
+    /// Produces records `start..<count` until librdkafka's queue is full; records refused for any
+    /// other reason get their error in `batch`. Returns the first record not yet handed over.
+    private func produceRun(
+        from start: Int, count: Int, into batch: BatchDelivery, produceOne: (Int, UnsafeMutableRawPointer) throws(KafkaError) -> Void
+    ) -> Int {
+        for index in start..<count {
+            do {
+                try produceOne(index, batch.opaque(for: index))
+            } catch where error.isQueueFull {
+                return index
+            } catch {
+                batch.refused(index: index, error: error)
+            }
+        }
+        return count
     }
 
     /// Produces the records and waits until Kafka acknowledged or refused each one.
@@ -233,7 +291,9 @@ struct UnsafeSendableHandle: @unchecked Sendable {
 }
 
 /// Runs `body` with the bytes of an optional array, or nil.
-func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
-    guard let bytes else { return body(nil) }
-    return bytes.withUnsafeBytes { body($0) }
+func withOptionalBytes<R, E: Error>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) throws(E) -> R) throws(E) -> R {
+    guard let bytes else { return try body(nil) }
+    // `withUnsafeBytes` rethrows untyped; carry the typed error through a Result.
+    let result: Result<R, E> = bytes.withUnsafeBytes { buffer in Result { () throws(E) -> R in try body(buffer) } }
+    return try result.get()
 }

@@ -44,26 +44,26 @@ public struct CampaignPublisher: Sendable {
 
         let clock = ContinuousClock.now
         var report = PublishReport(campaignId: campaign.id, counts: plan.counts, perDevice: plan.perDevice)
-        var builder = RecordBuilder(campaign: campaign, topics: topics, createdAt: now)
         var reader: CSVFileReader
         do { reader = try CSVFileReader(path: campaign.recipientsPath) } catch { throw .recipientsFile(error) }
-        _ = try CampaignPlanner.readHeader(&reader, campaign: campaign)
+        let columns = try CampaignPlanner.readHeader(&reader, campaign: campaign)
+        let builder = RecordBuilder(campaign: campaign, topics: topics, attributeNames: columns.attributeNames, createdAt: now)
         var pipeline = plan.makePipeline()
 
         var inFlight: [InFlightChunk] = []
         // The chunk being handed to librdkafka while the next one is read and encoded: the two
         // stages run on both cores instead of one after the other.
         var handing: (task: Task<PendingDeliveries, any Error>, ids: [String])?
-        var chunk: [ProducerRecord] = []
+        var chunk = builder.makeBatch(recipients: chunkSize)
         var chunkIds: [String] = []
+        chunkIds.reserveCapacity(chunkSize)
         var accepted = 0
         var settled = 0
-        chunk.reserveCapacity(chunkSize * 2)
 
         func settleOldest() async {
             let oldest = inFlight.removeFirst()
-            let results = await oldest.pending.wait()
-            tally(results, ids: oldest.messageIds, into: &report)
+            let failures = await oldest.pending.failures()
+            tally(records: oldest.pending.count, failures: failures, ids: oldest.messageIds, into: &report)
             settled += oldest.messageIds.count
             progress?(PublishProgress(total: plan.counts.recipients, settled: settled, failedRecords: report.failed, elapsedSeconds: elapsed(since: clock)))
         }
@@ -85,17 +85,17 @@ public struct CampaignPublisher: Sendable {
             let records = chunk
             let producer = producer
             handing = (Task { () async throws -> PendingDeliveries in try await producer.enqueue(records) }, chunkIds)
-            chunk = []
-            chunk.reserveCapacity(chunkSize * 2)
+            chunk = builder.makeBatch(recipients: chunkSize)
             chunkIds = []
+            chunkIds.reserveCapacity(chunkSize)
         }
 
         do {
             while let record = try CampaignPlanner.next(&reader) {
-                guard case .accepted(let recipient) = pipeline.process(record) else { continue }
+                guard let row = pipeline.accept(record) else { continue }
                 accepted += 1
-                builder.append(recipient, to: &chunk)
-                chunkIds.append(recipient.messageId)
+                builder.append(row, to: &chunk)
+                chunkIds.append(row.messageId)
                 if chunkIds.count >= chunkSize { try await flushChunk() }
             }
             try await flushChunk()
@@ -123,21 +123,19 @@ public struct CampaignPublisher: Sendable {
     }
 
     /// Counts acknowledgements of one chunk: records alternate message, status per recipient.
-    private func tally(_ results: [DeliveryResult], ids: [String], into report: inout PublishReport) {
-        for (index, result) in results.enumerated() {
+    private func tally(records: Int, failures: [(index: Int, error: KafkaError)], ids: [String], into report: inout PublishReport) {
+        let failedMessages = failures.count { $0.index % 2 == 0 }
+        report.published += records / 2 - failedMessages
+        report.statusPublished += records / 2 - (failures.count - failedMessages)
+        for (index, error) in failures {
             let isMessage = index % 2 == 0
-            switch result {
-            case .success:
-                if isMessage { report.published += 1 } else { report.statusPublished += 1 }
-            case .failure(let error):
-                report.failed += 1
-                let id = ids[index / 2]
-                if report.failureSamples.count < PublishReport.maxFailureSamples {
-                    report.failureSamples.append("\(id) (\(isMessage ? "message" : "status")): \(error.name): \(error.message)")
-                }
-                // Message ids carry no phone number, so they are safe to log.
-                logger.warning("record not acknowledged", metadata: ["messageId": "\(id)", "record": "\(isMessage ? "message" : "status")", "error": "\(error)"])
+            report.failed += 1
+            let id = ids[index / 2]
+            if report.failureSamples.count < PublishReport.maxFailureSamples {
+                report.failureSamples.append("\(id) (\(isMessage ? "message" : "status")): \(error.name): \(error.message)")
             }
+            // Message ids carry no phone number, so they are safe to log.
+            logger.warning("record not acknowledged", metadata: ["messageId": "\(id)", "record": "\(isMessage ? "message" : "status")", "error": "\(error)"])
         }
     }
 }

@@ -120,12 +120,13 @@ public enum PublishBenchmark {
     }
 
     private static func sampleSizes(campaign: Campaign) -> (message: Int, status: Int) {
-        var records: [ProducerRecord] = []
-        var builder = RecordBuilder(campaign: campaign, topics: PublishTopics(), createdAt: Date())
-        builder.append(PlannedRecipient(
-            line: 2, phone: "+60121000000", name: "Customer 0", deviceId: campaign.devices[0], pinned: false,
-            attributes: ["city": "Kuala Lumpur"], messageId: MessageID.make(campaignId: campaign.id, phone: "+60121000000")), to: &records)
-        return (records[0].value?.count ?? 0, records[1].value?.count ?? 0)
+        let builder = RecordBuilder(campaign: campaign, topics: PublishTopics(), attributeNames: ["city"], createdAt: Date())
+        var batch = builder.makeBatch(recipients: 1)
+        let phone = "+60121000000"
+        builder.append(
+            messageId: MessageID.make(campaignId: campaign.id, phone: phone), phone: phone, name: "Customer 0",
+            deviceId: campaign.devices[0], attribute: { _ in "Kuala Lumpur" }, to: &batch)
+        return (batch.value(of: 0).count, batch.value(of: 1).count)
     }
 
     private static func warmProducer(cluster: EmbeddedKafkaCluster, topics: PublishTopics, logger: Logger) async throws -> KafkaProducer {
@@ -143,26 +144,33 @@ public enum PublishBenchmark {
         let producer = try await warmProducer(cluster: cluster, topics: topics, logger: logger)
         let message = [UInt8](repeating: UInt8(ascii: "m"), count: sizes.message)
         let status = [UInt8](repeating: UInt8(ascii: "s"), count: sizes.status)
-        let deviceKeys = devices.map { Array($0.utf8) }
-        // The same `schema` headers as the campaign's records: same records, minus CSV and encoding.
-        let messageHeaders = [KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.message.utf8))]
-        let statusHeaders = [KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.status.utf8))]
+        // The same batches, keys and `schema` headers as the campaign's: same records, minus CSV
+        // reading, checks and encoding.
+        var empty = ProducerBatch()
+        let messageTopic = empty.addTopic(topics.messages)
+        let statusTopic = empty.addTopic(topics.status)
+        let messageHeaders = empty.addHeaders([KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.message.utf8))])
+        let statusHeaders = empty.addHeaders([KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.status.utf8))])
         let start = ContinuousClock.now
         var pending: [PendingDeliveries] = []
         var sent = 0
         while sent < records {
             let count = min(20_000, records - sent)
-            let batch = (sent..<(sent + count)).map { index in
-                index % 2 == 0
-                    ? ProducerRecord(topic: topics.messages, key: deviceKeys[(index / 2) % deviceKeys.count], value: message, headers: messageHeaders)
-                    : ProducerRecord(topic: topics.status, key: Array("cmp-bench-campaign-\(index)".utf8), value: status, headers: statusHeaders)
+            var batch = empty
+            batch.reserveCapacity(records: count, bytes: count / 2 * (sizes.message + sizes.status + 64))
+            for index in sent..<(sent + count) {
+                if index % 2 == 0 {
+                    batch.append(topic: messageTopic, key: devices[(index / 2) % devices.count], headers: messageHeaders) { $0.append(contentsOf: message) }
+                } else {
+                    batch.append(topic: statusTopic, key: "cmp-bench-campaign-\(index)", headers: statusHeaders) { $0.append(contentsOf: status) }
+                }
             }
             pending.append(try await producer.enqueue(batch))
             sent += count
         }
         var failed = 0
         for deliveries in pending {
-            failed += await deliveries.wait().count { if case .failure = $0 { true } else { false } }
+            failed += await deliveries.failures().count
         }
         let elapsed = seconds(since: start)
         await producer.close()

@@ -74,18 +74,29 @@ struct RecipientPipeline: Sendable {
         case .duplicate: return .duplicate
         case .optedOut: return .optedOut
         case .accepted(let phone, let deviceId, let pinned):
-            let fields = record.fields
-            let name = columns.name.map { fields[$0].trimmedASCII }.flatMap { $0.isEmpty ? nil : $0 }
+            let row = acceptedRow(record, phone: phone, deviceId: deviceId)
             var attributes: [String: String] = [:]
-            for column in columns.attributes {
-                let value = fields[column.index]
-                // An empty cell is an absent value: the renderer then decides (e.g. reports it unfilled).
-                if !value.isEmpty { attributes[column.name] = value }
+            for (index, column) in columns.attributes.enumerated() {
+                if let value = row.attribute(index) { attributes[column.name] = value }
             }
             return .accepted(PlannedRecipient(
-                line: record.line, phone: phone, name: name, deviceId: deviceId, pinned: pinned,
-                attributes: attributes.isEmpty ? nil : attributes, messageId: MessageID.make(campaignId: campaignId, phone: phone)))
+                line: record.line, phone: phone, name: row.name, deviceId: deviceId, pinned: pinned,
+                attributes: attributes.isEmpty ? nil : attributes, messageId: row.messageId))
         }
+    }
+
+    /// The checks, then what publishing needs, without building an attribute dictionary per row:
+    /// nil for rows that are not published.
+    mutating func accept(_ record: CSVRecord) -> AcceptedRow? {
+        guard case .accepted(let phone, let deviceId, _) = classify(record) else { return nil }
+        return acceptedRow(record, phone: phone, deviceId: deviceId)
+    }
+
+    private func acceptedRow(_ record: CSVRecord, phone: String, deviceId: String) -> AcceptedRow {
+        let name = columns.name.map { record.fields[$0].trimmedASCII }.flatMap { $0.isEmpty ? nil : $0 }
+        return AcceptedRow(
+            fields: record.fields, attributeColumns: columns.attributes, phone: phone, name: name, deviceId: deviceId,
+            messageId: MessageID.make(campaignId: campaignId, phone: phone))
     }
 
     enum Classification {
@@ -104,5 +115,23 @@ struct RecipientPipeline: Sendable {
             return "phone \"\(shown)\" is a local number: pass --default-country (e.g. 60) or write it with +country code"
         }
         return "phone \"\(shown)\" is not a phone number (E.164 needs 7 to 15 digits after the country code's +)"
+    }
+}
+
+/// An accepted row as publishing reads it: the raw fields stay in place and attributes are read
+/// from them on demand.
+struct AcceptedRow {
+    let fields: [String]
+    let attributeColumns: [(index: Int, name: String)]
+    let phone: String
+    let name: String?
+    let deviceId: String
+    let messageId: String
+
+    /// The value of attribute `index` (in header order); an empty cell is an absent value, so the
+    /// renderer decides (e.g. reports it unfilled).
+    func attribute(_ index: Int) -> String? {
+        let value = fields[attributeColumns[index].index]
+        return value.isEmpty ? nil : value
     }
 }

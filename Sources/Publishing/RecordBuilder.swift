@@ -2,41 +2,55 @@ import BroadcastModel
 import Foundation
 import Kafka
 
-/// Builds the Kafka records of one recipient: the message, then its `queued` status event.
+/// Builds the Kafka records of one recipient, the message and then its `queued` status event,
+/// into a ``ProducerBatch``. Every member a campaign's messages share is encoded once.
 struct RecordBuilder {
-    let campaign: Campaign
-    let topics: PublishTopics
-    let createdAt: Date
-    private let messageHeaders = [KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.message.utf8))]
-    private let statusHeaders = [KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.status.utf8))]
-    /// Device keys encoded once; a campaign has few devices and many recipients.
-    private var deviceKeys: [String: [UInt8]] = [:]
+    private let messages: MessageBatchEncoder
+    private let statuses: StatusBatchEncoder
+    /// An empty batch with the topics and header sets registered; every batch starts as a copy, so
+    /// the handles below hold for all of them.
+    private let emptyBatch: ProducerBatch
+    private let messageTopic: ProducerBatch.Topic
+    private let statusTopic: ProducerBatch.Topic
+    private let messageHeaderSet: ProducerBatch.Headers
+    private let statusHeaderSet: ProducerBatch.Headers
 
-    init(campaign: Campaign, topics: PublishTopics, createdAt: Date) {
-        self.campaign = campaign
-        self.topics = topics
-        self.createdAt = createdAt
+    init(campaign: Campaign, topics: PublishTopics, attributeNames: [String], createdAt: Date) {
+        let shared = BroadcastMessage(
+            id: "", userId: campaign.userId, deviceId: "", source: .campaign, campaignId: campaign.id,
+            recipient: .init(phone: ""), content: campaign.content, delay: campaign.delay,
+            scheduledAt: campaign.scheduledAt, expiresAt: campaign.expiresAt, createdAt: createdAt)
+        messages = MessageBatchEncoder(shared: shared, attributeNames: attributeNames)
+        statuses = StatusBatchEncoder(shared: StatusEvent(for: shared, status: .queued, at: createdAt))
+        var batch = ProducerBatch()
+        messageTopic = batch.addTopic(topics.messages)
+        statusTopic = batch.addTopic(topics.status)
+        messageHeaderSet = batch.addHeaders([KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.message.utf8))])
+        statusHeaderSet = batch.addHeaders([KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.status.utf8))])
+        emptyBatch = batch
     }
 
-    func message(for recipient: PlannedRecipient) -> BroadcastMessage {
-        BroadcastMessage(
-            id: recipient.messageId, userId: campaign.userId, deviceId: recipient.deviceId, source: .campaign,
-            campaignId: campaign.id, recipient: .init(phone: recipient.phone, name: recipient.name),
-            content: campaign.content, delay: campaign.delay, scheduledAt: campaign.scheduledAt,
-            expiresAt: campaign.expiresAt, createdAt: createdAt, attributes: recipient.attributes)
+    /// An empty batch for `recipients` recipients (two records each).
+    func makeBatch(recipients: Int) -> ProducerBatch {
+        var batch = emptyBatch
+        batch.reserveCapacity(records: recipients * 2, bytes: recipients * 900)
+        return batch
     }
 
-    mutating func append(_ recipient: PlannedRecipient, to records: inout [ProducerRecord]) {
-        let message = message(for: recipient)
-        let key: [UInt8]
-        if let cached = deviceKeys[recipient.deviceId] {
-            key = cached
-        } else {
-            key = Array(recipient.deviceId.utf8)
-            deviceKeys[recipient.deviceId] = key
+    /// Appends the recipient's message (key = device id) and `queued` event (key = message id) to a
+    /// batch from ``makeBatch(recipients:)``.
+    func append(_ row: AcceptedRow, to batch: inout ProducerBatch) {
+        append(messageId: row.messageId, phone: row.phone, name: row.name, deviceId: row.deviceId, attribute: row.attribute, to: &batch)
+    }
+
+    func append(
+        messageId: String, phone: String, name: String?, deviceId: String, attribute: (Int) -> String?, to batch: inout ProducerBatch
+    ) {
+        batch.append(topic: messageTopic, key: deviceId, headers: messageHeaderSet) { bytes in
+            messages.encode(id: messageId, deviceId: deviceId, recipient: .init(phone: phone, name: name), into: &bytes, attribute: attribute)
         }
-        records.append(ProducerRecord(topic: topics.messages, key: key, value: message.encoded(), headers: messageHeaders))
-        let status = StatusEvent(for: message, status: .queued, at: createdAt)
-        records.append(ProducerRecord(topic: topics.status, key: Array(recipient.messageId.utf8), value: status.encoded(), headers: statusHeaders))
+        batch.append(topic: statusTopic, key: messageId, headers: statusHeaderSet) { bytes in
+            statuses.encode(messageId: messageId, deviceId: deviceId, recipientPhone: phone, into: &bytes)
+        }
     }
 }

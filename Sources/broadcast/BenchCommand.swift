@@ -157,7 +157,7 @@ struct AllBenchCommand: AsyncParsableCommand {
             "| --- | --- | --- | --- |",
             "| binding produce, msgs/s | \(number(report.kafka.bindingProducePerSecond)) | kcat \(number(report.kafka.kcatProducePerSecond)) = \(ratio(report.kafka.produceRatio)) | ≥ 0.9× |",
             "| binding consume, msgs/s | \(number(report.kafka.bindingConsumePerSecond)) | kcat \(number(report.kafka.kcatConsumePerSecond)) = \(ratio(report.kafka.consumeRatio)) | ≥ 0.9× |",
-            "| codec encode / decode, records/s | \(number(report.codec.encodePerSecond)) / \(number(report.codec.decodePerSecond)) | Foundation decode \(number(report.codec.foundationDecodePerSecond)) | cheap |",
+            "| codec encode / batch encode / decode, records/s | \(number(report.codec.encodePerSecond)) / \(number(report.codec.batchEncodePerSecond)) / \(number(report.codec.decodePerSecond)) | Foundation decode \(number(report.codec.foundationDecodePerSecond)) | cheap |",
             "| campaign publish, records/s | \(number(report.publish.campaignRecordsPerSecond)) | raw produce \(number(report.publish.rawRecordsPerSecond)) = \(ratio(report.publish.ratio)) | ≥ 0.5× |",
         ]
         if let value = report.worker.throughput {

@@ -44,6 +44,20 @@ private func parse(_ text: String, pieceSize: Int? = nil) -> [CSVRecord] {
         #expect(whole.map(\.fields) == [["h1", "h2"], ["a\"b", "c\r\nd"], ["", ""], ["é", "ü"]])
     }
 
+    @Test func aFieldPastTheLimitIsCutAndReportedWhateverThePieceSize() {
+        let long = String(repeating: "x", count: CSVParser.maxFieldBytes + 10)
+        let text = "a,b\n\"\(long)\n\(long),end"  // the quote never closes
+        for size in [7, 4_096, 1 << 20] {
+            let records = parse(text, pieceSize: size)
+            #expect(records.count == 2)
+            #expect(records.last?.fields.first?.utf8.count == CSVParser.maxFieldBytes)
+            #expect(records.last?.problem?.contains("longer than") == true)
+        }
+        let plain = parse("\(long),b\n", pieceSize: 1_000)
+        #expect(plain.first?.fields.first?.utf8.count == CSVParser.maxFieldBytes)
+        #expect(plain.first?.fields.last == "b")
+    }
+
     @Test func emptyFieldsAndBlankLines() {
         let records = parse("a,,c\n\n,\n")
         #expect(records.map(\.fields) == [["a", "", "c"], [""], ["", ""]])
