@@ -77,20 +77,28 @@ final class BenchCluster: Sendable {
         for result in results { _ = try result.get() }
     }
 
-    /// Runs one worker until it sent `count` messages; returns sends per second from its first send.
-    func runWorker(until count: Int, sender: SimulatedSender, fetchMaxWait: Int = WorkerConfiguration.recommendedFetchMaxWaitMilliseconds, logger: Logger) async throws -> Double {
+    /// Runs one worker, configured as `broadcast worker` configures it, until it sent `count`
+    /// messages; returns sends per second from its first send. `onReady` runs once the worker owns
+    /// its partitions and fetches.
+    func runWorker(
+        until count: Int, sender: SimulatedSender, onReady: @escaping @Sendable () -> Void = {}, logger: Logger
+    ) async throws -> Double {
         var configuration = WorkerConfiguration(topics: topics, workerName: "bench-worker")
         configuration.paceFirstSendAfterTakeover = false
-        var consumer = ConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupId: "bench-workers-\(UUID().uuidString)")
-        consumer.assignmentStrategy = WorkerConfiguration.recommendedAssignmentStrategy
-        consumer.fetchMaxWaitMilliseconds = fetchMaxWait
+        let consumer = WorkerConfiguration.consumer(
+            ConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupId: "bench-workers-\(UUID().uuidString)"))
         let worker = try DeviceWorkerService(
             configuration: configuration, consumer: consumer, producer: producer, senders: SingleSenderDirectory(sender), logger: logger
         )
         let task = Task { try await worker.run() }
         var firstSend: ContinuousClock.Instant?
         let deadline = ContinuousClock.now + .seconds(600)
+        var ready = false
         while worker.counters.snapshot.sent < count {
+            if !ready, worker.isReady {
+                ready = true
+                onReady()
+            }
             guard ContinuousClock.now < deadline else {
                 worker.shutdown()
                 try await task.value
@@ -135,32 +143,46 @@ final class BenchCluster: Sendable {
     }
 
     /// Follows the status topic, keeping when each message was sent.
-    func statusTimes() throws -> StatusTimes { try StatusTimes(bench: self) }
+    func statusTimes() throws -> StatusTimes {
+        try StatusTimes(bench: self, topic: topics.status) { record in
+            guard let value = record.value, let event = try? StatusEvent.decode(from: value), event.status == .sent else { return nil }
+            return (event.messageId, event.at)
+        }
+    }
+
+    /// Follows the messages topic with a plain consumer, keeping when each message arrived: the
+    /// latency the cluster and client give before any worker logic.
+    func arrivalTimes(fetchMaxWait: Int = WorkerConfiguration.recommendedFetchMaxWaitMilliseconds) throws -> StatusTimes {
+        try StatusTimes(bench: self, topic: topics.messages, fetchMaxWait: fetchMaxWait) { record in
+            guard let value = record.value, let message = try? BroadcastMessage.decode(from: value) else { return nil }
+            return (message.id, Date())
+        }
+    }
 }
 
-/// Send times read back from the status topic.
+/// Times read back from a topic: per message id, the time `extract` gives for its record.
 final class StatusTimes: Sendable {
     private let consumer: KafkaConsumer
     private let task: Task<Void, Never>
     private let bench: BenchCluster
 
-    init(bench: BenchCluster) throws {
+    init(
+        bench: BenchCluster, topic: String, fetchMaxWait: Int? = nil,
+        extract: @escaping @Sendable (ConsumerMessage) -> (String, Date)?
+    ) throws {
         self.bench = bench
-        var configuration = ConsumerConfiguration(bootstrapServers: bench.cluster.bootstrapServers, groupId: "bench-status-\(UUID().uuidString)")
+        var configuration = ConsumerConfiguration(bootstrapServers: bench.cluster.bootstrapServers, groupId: "bench-follow-\(UUID().uuidString)")
         configuration.assignmentStrategy = .roundRobin
+        if let fetchMaxWait { configuration.fetchMaxWaitMilliseconds = fetchMaxWait }
         consumer = try KafkaConsumer(configuration: configuration)
-        try consumer.subscribe(topics: [bench.topics.status])
+        try consumer.subscribe(topics: [topic])
         let box = SentBox()
         sentBox = box
         let consumer = consumer
         task = Task {
             for await event in consumer.events {
                 guard case .messages(let batch) = event else { continue }
-                let sends = batch.compactMap { message -> (String, Date)? in
-                    guard let value = message.value, let event = try? StatusEvent.decode(from: value), event.status == .sent else { return nil }
-                    return (event.messageId, event.at)
-                }
-                box.append(sends)
+                box.append(batch.compactMap(extract))
             }
         }
     }

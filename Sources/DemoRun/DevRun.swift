@@ -123,10 +123,9 @@ public struct DevRun: Sendable {
     ) throws -> (worker: DeviceWorkerService, task: Task<Void, any Error>) {
         var configuration = WorkerConfiguration(topics: topics, workerName: name)
         configuration.shutdownGrace = .seconds(10)
-        var consumer = ConsumerConfiguration(bootstrapServers: bootstrap, groupId: "broadcast-dev-workers")
-        consumer.assignmentStrategy = WorkerConfiguration.recommendedAssignmentStrategy
-        consumer.sessionTimeoutMilliseconds = 6_000
-        consumer.heartbeatIntervalMilliseconds = WorkerConfiguration.heartbeatInterval(sessionTimeoutMilliseconds: 6_000)
+        var base = ConsumerConfiguration(bootstrapServers: bootstrap, groupId: "broadcast-dev-workers")
+        base.sessionTimeoutMilliseconds = 6_000
+        let consumer = WorkerConfiguration.consumer(base)
         let worker = try DeviceWorkerService(
             configuration: configuration, consumer: consumer, producer: producer,
             senders: SingleSenderDirectory(SimulatedSender(configuration: sender)),

@@ -90,23 +90,19 @@ extension WorkerCore {
 
     /// The head is finished: the lane moves on, and the record is done once its final event is acknowledged.
     private func finish(_ dispatch: Dispatch<LaneItem>, outcome: LaneOutcome, event: StatusEvent) {
-        // One lock for the lane and the gate: this runs once per finished record.
-        let (result, step) = state.withLock { state in
-            (try? state.scheduler.complete(device: dispatch.device, outcome: outcome, now: clock.now), backpressureStep(&state))
+        let result = state.withLock { state in
+            let result = try? state.scheduler.complete(device: dispatch.device, outcome: outcome, now: clock.now)
+            if case .finished = result { state.awaitingAcknowledgement += 1 }
+            return result
         }
         wakeDispatcher.signal()
-        applyBackpressure(step)
         guard case .finished = result else {
             // Revoked while in flight and not finished: the next owner handles it.
             release(dispatch, done: false)
             return
         }
-        publishFinal(event, dispatch: dispatch)
-    }
-
-    private func publishFinal(_ event: StatusEvent, dispatch: Dispatch<LaneItem>) {
         publishReliably(statusRecord(event), what: "status event") { [self] acknowledged in
-            release(dispatch, done: acknowledged)
+            release(dispatch, done: acknowledged, acknowledgement: true)
         }
     }
 
@@ -137,11 +133,17 @@ extension WorkerCore {
         }
     }
 
-    func release(_ dispatch: Dispatch<LaneItem>, done: Bool) {
-        state.withLock { state in
+    /// The record is settled: done (its final event acknowledged) or left for the next owner.
+    /// `acknowledgement` says it was counted as awaiting one. Asks the gate in the same lock: this
+    /// runs once per finished record, and an acknowledgement may be what lets fetching resume.
+    func release(_ dispatch: Dispatch<LaneItem>, done: Bool, acknowledgement: Bool = false) {
+        let step = state.withLock { state in
+            if acknowledgement { state.awaitingAcknowledgement -= 1 }
             state.settle(partition: dispatch.partition, offset: dispatch.offset, epoch: dispatch.payload.epoch, done: done)
+            return backpressureStep(&state)
         }
         settled.signal()
+        applyBackpressure(step)
     }
 
     private func event(
@@ -201,11 +203,13 @@ extension WorkerCore {
             publishStatus(event)
         }
         publishReliably(record, what: "dead letter") { [self] done in
-            state.withLock { state in
-                state.deadLettersInFlight -= 1
+            let step = state.withLock { state in
+                state.awaitingAcknowledgement -= 1
                 state.settle(partition: partition, offset: offset, epoch: epoch, done: done)
+                return backpressureStep(&state)
             }
             settled.signal()
+            applyBackpressure(step)
         }
     }
 }

@@ -67,7 +67,7 @@ final class WorkerCore: Sendable {
                     )
                 case .deadLetter:
                     partition.inProgress += 1
-                    state.deadLettersInFlight += 1
+                    state.awaitingAcknowledgement += 1
                     deadLetters.append((item.partition, item.offset, partition.epoch, item.verdict))
                 }
                 state.partitions[item.partition] = partition
@@ -89,7 +89,7 @@ final class WorkerCore: Sendable {
     func backpressureStep(_ state: inout WorkerState) -> BackpressureStep? {
         counters.held.store(state.scheduler.heldCount, ordering: .relaxed)
         counters.lanes.store(state.scheduler.laneCount, ordering: .relaxed)
-        guard let action = state.gate.update(held: state.scheduler.heldCount + state.deadLettersInFlight) else { return nil }
+        guard let action = state.gate.update(held: state.scheduler.heldCount + state.awaitingAcknowledgement) else { return nil }
         return (action, Array(state.partitions.keys))
     }
 

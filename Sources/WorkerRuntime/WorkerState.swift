@@ -34,8 +34,10 @@ struct WorkerState: Sendable {
     /// one comes back before anyone committed further, the worker resumes from its own knowledge:
     /// a hand-over whose commit failed then repeats nothing.
     var retired: [Int32: (offset: Int64, metadata: String)] = [:]
-    /// Records dead-lettered but not yet acknowledged, counted with the held records for backpressure.
-    var deadLettersInFlight = 0
+    /// Records out of their lanes whose final status event or dead letter Kafka has not acknowledged
+    /// yet. Counted with the held records for backpressure, so a slow status topic slows fetching
+    /// instead of growing the producer's queue.
+    var awaitingAcknowledgement = 0
 
     var inProgressTotal: Int { partitions.values.reduce(0) { $0 + $1.inProgress } }
 

@@ -32,7 +32,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("assignment-strategy"), help: "roundrobin, range or cooperative-sticky; every worker of a group must use the same.")
     var assignmentStrategy = WorkerConfiguration.recommendedAssignmentStrategy.rawValue
     @Option(name: .customLong("session-timeout-ms"), help: "Group session timeout.") var sessionTimeoutMilliseconds = 10_000
-    @Option(name: .customLong("max-held"), help: "Records held in lanes before fetching pauses.") var maxHeld = 50_000
+    @Option(name: .customLong("max-held"), help: "Records held in lanes before fetching pauses.") var maxHeld = WorkerConfiguration.defaultMaxHeldRecords
     @Option(name: .customLong("commit-interval-ms"), help: "How often progress is committed.") var commitIntervalMilliseconds = 200
     @Option(name: .customLong("shutdown-grace-seconds"), help: "How long SIGTERM waits for sends in flight.") var shutdownGraceSeconds = 20
     @OptionGroup var simulation: SimulationOptions
@@ -57,6 +57,7 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        AllocatorTuning.limitArenas()
         logging.bootstrap()
         let logger = Logger(label: "broadcast.worker")
         let name = workerName ?? WorkerConfiguration.defaultWorkerName
@@ -64,17 +65,14 @@ struct WorkerCommand: AsyncParsableCommand {
         let setup = try loadSetup(logger: logger)
         var configuration = WorkerConfiguration(topics: kafka.topics, workerName: name)
         configuration.maxHeldRecords = maxHeld
-        configuration.resumeBelowRecords = maxHeld / 2
+        configuration.resumeBelowRecords = WorkerConfiguration.resumeThreshold(maxHeld: maxHeld)
         configuration.commitInterval = .milliseconds(commitIntervalMilliseconds)
         configuration.shutdownGrace = .seconds(shutdownGraceSeconds)
 
-        var consumer = ConsumerConfiguration(client: try kafka.clientOptions(clientId: "broadcast-worker-\(name)"), groupId: group)
+        var base = ConsumerConfiguration(client: try kafka.clientOptions(clientId: "broadcast-worker-\(name)"), groupId: group)
+        base.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
+        var consumer = WorkerConfiguration.consumer(base)
         consumer.assignmentStrategy = PartitionAssignmentStrategy(rawValue: assignmentStrategy) ?? WorkerConfiguration.recommendedAssignmentStrategy
-        consumer.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
-        consumer.heartbeatIntervalMilliseconds = WorkerConfiguration.heartbeatInterval(sessionTimeoutMilliseconds: sessionTimeoutMilliseconds)
-        consumer.fetchMaxWaitMilliseconds = WorkerConfiguration.recommendedFetchMaxWaitMilliseconds
-        // --kafka settings win over the recommended prefetch bounds.
-        consumer.client.properties.merge(WorkerConfiguration.recommendedPrefetch) { given, _ in given }
         // Consumer lag for /metrics comes from librdkafka's statistics, which also cover paused partitions.
         let lag = ConsumerLagTracker()
         if metricsPort != nil { consumer.statisticsIntervalMilliseconds = 5_000 }

@@ -30,13 +30,14 @@ struct WorkerTests {
         #expect(events.sends().count == 150)
         expectOrderAndPacing(events, minGap: 1)
         // The k-th send of every device happens at about the same time: 50 lanes in parallel,
-        // not one after another (which would spread them over 50 s).
+        // not one after another (which would spread them over 50 s). Alone it stays well inside
+        // 0.8 s; the bound leaves room for the whole suite loading two cores (0.82 s seen there).
         let byDevice = events.sentByDevice
         for round in 0..<3 {
             let times = devices.compactMap { byDevice[$0]?[safe: round]?.at }
             #expect(times.count == 50)
             if let first = times.min(), let last = times.max() {
-                #expect(last.timeIntervalSince(first) < 0.8, "round \(round) spread over \(last.timeIntervalSince(first)) s")
+                #expect(last.timeIntervalSince(first) < 3, "round \(round) spread over \(last.timeIntervalSince(first)) s")
             }
         }
     }
