@@ -16,35 +16,12 @@ public struct MessageBatchEncoder: Sendable {
     /// `shared` gives every member but id, deviceId, recipient and attributes; `attributeNames`
     /// are the attribute keys messages may carry.
     public init(shared: BroadcastMessage, attributeNames: [String] = []) {
-        var w = JSONWriter(capacity: 64)
-        w.field("schema", BroadcastMessage.schemaID)
-        w.key("id")
-        head = w.bytes
-
-        w = .fragment()
-        shared.writeOwner(&w)
-        w.key("deviceId")
-        afterId = w.bytes
-
-        w = .fragment()
-        shared.writeOrigin(&w)
-        w.beginObject("recipient")
-        w.key("phone")
-        afterDevice = w.bytes
-
-        w = .fragment()
-        w.key("name")
-        nameKey = w.bytes
-
-        w = .fragment()
-        w.endObject()
-        shared.writeBody(&w)
-        afterRecipient = w.bytes
-
-        w = .fragment()
-        w.beginObject("attributes")
-        attributesKey = w.bytes
-
+        head = JSONWriter.recordHead(schema: BroadcastMessage.schemaID, firstKey: "id")
+        afterId = JSONWriter.fragment { shared.writeOwner(&$0); $0.key("deviceId") }
+        afterDevice = JSONWriter.fragment { shared.writeOrigin(&$0); $0.beginObject("recipient"); $0.key("phone") }
+        nameKey = JSONWriter.fragment { $0.key("name") }
+        afterRecipient = JSONWriter.fragment { $0.endObject(); shared.writeBody(&$0) }
+        attributesKey = JSONWriter.fragment { $0.beginObject("attributes") }
         attributeOrder = attributeNames.indices.sorted { attributeNames[$0] < attributeNames[$1] }
         attributeKeys = attributeNames.map { name in
             var key: [UInt8] = []
@@ -98,24 +75,10 @@ public struct StatusBatchEncoder: Sendable {
 
     /// `shared` gives every member but messageId, deviceId and recipientPhone.
     public init(shared: StatusEvent) {
-        var w = JSONWriter(capacity: 64)
-        w.field("schema", StatusEvent.schemaID)
-        w.key("messageId")
-        head = w.bytes
-
-        w = .fragment()
-        shared.writeOwner(&w)
-        w.key("deviceId")
-        afterId = w.bytes
-
-        w = .fragment()
-        shared.writeOrigin(&w)
-        w.key("recipientPhone")
-        afterDevice = w.bytes
-
-        w = .fragment()
-        shared.writeOutcome(&w)
-        tail = w.finish()
+        head = JSONWriter.recordHead(schema: StatusEvent.schemaID, firstKey: "messageId")
+        afterId = JSONWriter.fragment { shared.writeOwner(&$0); $0.key("deviceId") }
+        afterDevice = JSONWriter.fragment { shared.writeOrigin(&$0); $0.key("recipientPhone") }
+        tail = JSONWriter.fragment { shared.writeOutcome(&$0) } + [UInt8(ascii: "}")]
     }
 
     public func encode(messageId: String, deviceId: String, recipientPhone: String, into bytes: inout [UInt8]) {

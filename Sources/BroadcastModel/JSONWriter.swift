@@ -13,13 +13,23 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "{"))
     }
 
-    /// A writer for the middle of an object whose earlier members are written elsewhere: no
-    /// opening brace, and the first member is preceded by a comma. For pre-encoded record parts.
-    static func fragment() -> JSONWriter {
+    /// The bytes `body` writes in the middle of an object whose earlier members are written
+    /// elsewhere: no opening brace, and the first member is preceded by a comma. For pre-encoded
+    /// record parts.
+    static func fragment(_ body: (inout JSONWriter) -> Void) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)
         writer.bytes.removeAll(keepingCapacity: true)
         writer.needsComma = true
-        return writer
+        body(&writer)
+        return writer.bytes
+    }
+
+    /// The start of a record: `{`, the `schema` member, and the key of the first member after it.
+    static func recordHead(schema: String, firstKey: StaticString) -> [UInt8] {
+        var writer = JSONWriter(capacity: 64)
+        writer.field("schema", schema)
+        writer.key(firstKey)
+        return writer.bytes
     }
 
     /// Closes the top-level object and returns the bytes.
