@@ -11,7 +11,7 @@ public enum RecordSchema {
     public static let status = "broadcast.status.v1"
 
     /// The `schema` header for a message record, ready for a producer.
-    public static var messageHeader: (String, [UInt8]) { (headerName, Array(message.utf8)) }
+    public static let messageHeader: (String, [UInt8]) = (headerName, Array(message.utf8))
     /// The `schema` header for a status record, ready for a producer.
-    public static var statusHeader: (String, [UInt8]) { (headerName, Array(status.utf8)) }
+    public static let statusHeader: (String, [UInt8]) = (headerName, Array(status.utf8))
 }

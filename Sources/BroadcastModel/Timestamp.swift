@@ -156,3 +156,32 @@ public enum Timestamp {
         }
     }
 }
+
+extension JSONEncoder {
+    /// Sorted keys and dates as ``Timestamp/format(_:)`` writes them: the JSON the tools print and
+    /// store, stable from run to run.
+    public static func sortedWithTimestamps(pretty: Bool = false) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    /// Reads dates written by ``JSONEncoder/sortedWithTimestamps(pretty:)`` (any RFC 3339 form).
+    public static func withTimestamps() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not RFC 3339: \(text)"))
+            }
+            return date
+        }
+        return decoder
+    }
+}

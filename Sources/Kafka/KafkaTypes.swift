@@ -8,6 +8,11 @@ public struct KafkaHeader: Sendable, Hashable {
         self.value = value
     }
 
+    /// A header given as a (name, value) pair, the form header constants are kept in.
+    public init(_ header: (String, [UInt8])) {
+        self.init(name: header.0, value: header.1)
+    }
+
     public init(name: String, string: String) {
         self.init(name: name, value: Array(string.utf8))
     }

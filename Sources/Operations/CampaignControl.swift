@@ -25,25 +25,11 @@ public struct CampaignControlRecord: Sendable, Equatable, Codable {
     }
 
     public func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.format(date))
-        }
-        return Array(try encoder.encode(self))
+        Array(try JSONEncoder.sortedWithTimestamps().encode(self))
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> CampaignControlRecord {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = Timestamp.parse(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not RFC 3339: \(text)"))
-            }
-            return date
-        }
-        return try decoder.decode(CampaignControlRecord.self, from: Data(bytes))
+        try JSONDecoder.withTimestamps().decode(CampaignControlRecord.self, from: Data(bytes))
     }
 }
 

@@ -54,12 +54,7 @@ public final class CampaignControlFollower: CampaignControlLookup, Sendable {
     public var isCaughtUp: Bool { caughtUp.withLock { $0 } }
 
     public func stop() async {
-        let running = task.withLock { task in
-            defer { task = nil }
-            return task
-        }
-        running?.cancel()
-        await running?.value
+        await cancelAndWait(task)
         await stream.close()
     }
 
@@ -137,16 +132,21 @@ public final class BackgroundCampaignControl: CampaignControlLookup, Sendable {
     }
 
     public func stop() async {
-        let running = task.withLock { task in
-            defer { task = nil }
-            return task
-        }
-        running?.cancel()
-        await running?.value
+        await cancelAndWait(task)
         await follower.withLock { $0 }?.stop()
     }
 
     public func latestAction(for campaignId: String) -> CampaignAction? {
         follower.withLock { $0 }?.latestAction(for: campaignId)
     }
+}
+
+/// Takes the task out of `slot` (so a second stop finds none), cancels it and waits for its end.
+private func cancelAndWait(_ slot: borrowing Mutex<Task<Void, Never>?>) async {
+    let running = slot.withLock { task in
+        defer { task = nil }
+        return task
+    }
+    running?.cancel()
+    await running?.value
 }

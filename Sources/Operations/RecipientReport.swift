@@ -99,13 +99,7 @@ public struct RecipientReport: Sendable, Equatable, Codable {
     }
 
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.format(date))
-        }
-        return try encoder.encode(self)
+        try JSONEncoder.sortedWithTimestamps(pretty: true).encode(self)
     }
 }
 

@@ -30,24 +30,10 @@ public struct StatusSnapshot: Sendable, Equatable, Codable {
 
     /// Pretty, stable JSON with RFC 3339 times.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.format(date))
-        }
-        return try encoder.encode(self)
+        try JSONEncoder.sortedWithTimestamps(pretty: true).encode(self)
     }
 
     public static func decode(json: Data) throws -> StatusSnapshot {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = Timestamp.parse(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not RFC 3339: \(text)"))
-            }
-            return date
-        }
-        return try decoder.decode(StatusSnapshot.self, from: json)
+        try JSONDecoder.withTimestamps().decode(StatusSnapshot.self, from: json)
     }
 }

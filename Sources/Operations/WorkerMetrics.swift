@@ -57,27 +57,15 @@ public final class WorkerMetrics: Sendable {
         self.registry = registry
         self.sample = sample
         self.lags = lags
-        let messages = MetricNameDescriptor(
-            namespace: "broadcast", subsystem: "worker", metricName: "messages", unitName: "total",
-            helpText: "Messages finished by this worker since it started, by outcome.")
+        let messages = Self.name("messages", unit: "total", help: "Messages finished by this worker since it started, by outcome.")
         outcomes = ["sent", "failed", "skipped", "expired", "dead_lettered"].map {
             ($0, registry.makeCounter(descriptor: messages, labels: [("outcome", $0)]))
         }
-        retries = registry.makeCounter(descriptor: MetricNameDescriptor(
-            namespace: "broadcast", subsystem: "worker", metricName: "retries", unitName: "total",
-            helpText: "Send attempts retried after a retryable failure."))
-        deadLetters = registry.makeCounter(descriptor: MetricNameDescriptor(
-            namespace: "broadcast", subsystem: "worker", metricName: "dead_letters", unitName: "total",
-            helpText: "Records sent to the dead-letter topic."))
-        held = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "broadcast", subsystem: "worker", metricName: "records_held", unitName: "",
-            helpText: "Records held in device lanes now."))
-        lanes = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "broadcast", subsystem: "worker", metricName: "lanes", unitName: "",
-            helpText: "Device lanes with work now."))
-        paused = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "broadcast", subsystem: "worker", metricName: "fetching_paused", unitName: "",
-            helpText: "1 while fetching is paused for backpressure."))
+        retries = registry.makeCounter(descriptor: Self.name("retries", unit: "total", help: "Send attempts retried after a retryable failure."))
+        deadLetters = registry.makeCounter(descriptor: Self.name("dead_letters", unit: "total", help: "Records sent to the dead-letter topic."))
+        held = registry.makeGauge(descriptor: Self.name("records_held", help: "Records held in device lanes now."))
+        lanes = registry.makeGauge(descriptor: Self.name("lanes", help: "Device lanes with work now."))
+        paused = registry.makeGauge(descriptor: Self.name("fetching_paused", help: "1 while fetching is paused for backpressure."))
     }
 
     /// Convenience for a running worker: reads its counters at each scrape.
@@ -102,10 +90,14 @@ public final class WorkerMetrics: Sendable {
         }
     }
 
+    /// `broadcast_<subsystem>_<metric>[_<unit>]`: every metric of the worker's endpoint.
+    private static func name(_ metric: String, subsystem: String = "worker", unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "broadcast", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
+    }
+
     private func updateLag(_ lags: [PartitionLag], gauges: inout [PartitionLag: Gauge]) {
-        let descriptor = MetricNameDescriptor(
-            namespace: "broadcast", subsystem: "consumer", metricName: "lag", unitName: "",
-            helpText: "Messages behind the high watermark, per partition (librdkafka statistics).")
+        let descriptor = Self.name(
+            "lag", subsystem: "consumer", help: "Messages behind the high watermark, per partition (librdkafka statistics).")
         var seen: Set<PartitionLag> = []
         for lag in lags {
             let key = PartitionLag(topic: lag.topic, partition: lag.partition, lag: 0)

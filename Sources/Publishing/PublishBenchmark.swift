@@ -149,8 +149,8 @@ public enum PublishBenchmark {
         var empty = ProducerBatch()
         let messageTopic = empty.addTopic(topics.messages)
         let statusTopic = empty.addTopic(topics.status)
-        let messageHeaders = empty.addHeaders([KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.message.utf8))])
-        let statusHeaders = empty.addHeaders([KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.status.utf8))])
+        let messageHeaders = empty.addHeaders([KafkaHeader(RecordSchema.messageHeader)])
+        let statusHeaders = empty.addHeaders([KafkaHeader(RecordSchema.statusHeader)])
         let start = ContinuousClock.now
         var pending: [PendingDeliveries] = []
         var sent = 0

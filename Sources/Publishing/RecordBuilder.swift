@@ -25,8 +25,8 @@ struct RecordBuilder {
         var batch = ProducerBatch()
         messageTopic = batch.addTopic(topics.messages)
         statusTopic = batch.addTopic(topics.status)
-        messageHeaderSet = batch.addHeaders([KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.message.utf8))])
-        statusHeaderSet = batch.addHeaders([KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.status.utf8))])
+        messageHeaderSet = batch.addHeaders([KafkaHeader(RecordSchema.messageHeader)])
+        statusHeaderSet = batch.addHeaders([KafkaHeader(RecordSchema.statusHeader)])
         emptyBatch = batch
     }
 

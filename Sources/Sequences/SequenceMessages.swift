@@ -46,10 +46,10 @@ public enum SequenceMessages {
         return [
             ProducerRecord(
                 topic: topics.messages, key: message.deviceId, value: message.encoded(),
-                headers: [KafkaHeader(name: RecordSchema.headerName, string: RecordSchema.message)]),
+                headers: [KafkaHeader(RecordSchema.messageHeader)]),
             ProducerRecord(
                 topic: topics.status, key: message.id, value: status.encoded(),
-                headers: [KafkaHeader(name: RecordSchema.headerName, string: RecordSchema.status)]),
+                headers: [KafkaHeader(RecordSchema.statusHeader)]),
         ]
     }
 }

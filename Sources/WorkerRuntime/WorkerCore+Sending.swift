@@ -157,10 +157,13 @@ extension WorkerCore {
         )
     }
 
+    /// Built once: every status event carries the same header.
+    private static let statusHeaders = [KafkaHeader(RecordSchema.statusHeader)]
+
     func statusRecord(_ event: StatusEvent) -> ProducerRecord {
         ProducerRecord(
             topic: configuration.topics.status, key: Array(event.messageId.utf8), value: event.encoded(),
-            headers: [KafkaHeader(name: RecordSchema.headerName, string: RecordSchema.status)]
+            headers: Self.statusHeaders
         )
     }
 

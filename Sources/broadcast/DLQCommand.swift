@@ -25,13 +25,7 @@ struct DLQCommand: AsyncParsableCommand {
                 client: try kafka.clientOptions(clientId: "broadcast-dlq"), topics: kafka.topics, reason: reason,
                 logger: Logger(label: "broadcast.dlq"))
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.dateEncodingStrategy = .custom { date, encoder in
-                    var container = encoder.singleValueContainer()
-                    try container.encode(Timestamp.format(date))
-                }
-                FileHandle.standardOutput.write(try encoder.encode(entries))
+                FileHandle.standardOutput.write(try JSONEncoder.sortedWithTimestamps(pretty: true).encode(entries))
                 print()
                 return
             }
