@@ -85,10 +85,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
-        // Helpers for the tests: a real HTTP server on 127.0.0.1 that plays providers.
+        // Helpers for the tests: a real HTTP server on 127.0.0.1 that plays providers, and a cluster harness.
         .target(
             name: "BroadcastTesting",
             dependencies: [
+                "Kafka", "BroadcastModel", "Senders", "WorkerRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -107,7 +108,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "Kafka", "BroadcastModel", "Senders", "DeviceWorker"]),
+        .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "Kafka", "BroadcastModel", "Senders", "DeviceWorker", "BroadcastTesting"]),
         .testTarget(
             name: "DevicePoliciesTests",
             dependencies: [

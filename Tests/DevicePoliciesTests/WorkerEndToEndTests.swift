@@ -132,7 +132,7 @@ struct WorkerEndToEndTests {
             Self.message("b-2", device: "dev-ban", phone: "+60123450012", name: "dan", text: "Second from dev-ban"),
         ]
         try await harness.publish(messages)
-        try await status.wait(timeout: .seconds(90)) { $0.finals.count == messages.count }
+        try await status.wait(timeout: .seconds(90)) { _ in status.finals.count == messages.count }
 
         worker.shutdown()
         try await running.value
@@ -194,7 +194,7 @@ struct WorkerEndToEndTests {
 
     @Test("a follower started before the opt-out topic exists keeps trying and reads it once it does")
     func missingTopic() async throws {
-        let harness = try ClusterHarness(partitions: 1, createOptOuts: false)
+        let harness = try ClusterHarness(partitions: 1, compactedTopics: false)
         let store = OptOutStore()
         var client = KafkaClientOptions(bootstrapServers: harness.bootstrap)
         client.properties["topic.metadata.refresh.interval.ms"] = "1000"

@@ -1,4 +1,5 @@
 import BroadcastModel
+import BroadcastTesting
 import Foundation
 import Kafka
 import Senders
@@ -26,7 +27,7 @@ struct ChaosTests {
 
     @Test("a broker down for 5 s while workers send")
     func brokerDown() async throws {
-        let harness = try WorkerHarness(partitions: 4)
+        let harness = try ClusterHarness(partitions: 4)
         let messages = campaign(devices: 20, perDevice: 6, minDelay: 0.3, maxDelay: 0.5)
         try await harness.publish(messages)
         let status = try harness.follow(harness.topics.status)
@@ -44,7 +45,7 @@ struct ChaosTests {
 
     @Test("injected produce and commit errors")
     func injectedErrors() async throws {
-        let harness = try WorkerHarness(partitions: 4)
+        let harness = try ClusterHarness(partitions: 4)
         let messages = campaign(devices: 20, perDevice: 5, minDelay: 0.2, maxDelay: 0.4)
         try await harness.publish(messages)
         let status = try harness.follow(harness.topics.status)
@@ -61,7 +62,7 @@ struct ChaosTests {
 
     @Test("a storm of sender 5xx: retried in order, each message ends sent or failed")
     func senderStorm() async throws {
-        let harness = try WorkerHarness(partitions: 2)
+        let harness = try ClusterHarness(partitions: 2)
         let messages = campaign(devices: 10, perDevice: 5, minDelay: 0.1, maxDelay: 0.2)
         try await harness.publish(messages)
         let status = try harness.follow(harness.topics.status)
@@ -84,7 +85,7 @@ struct ChaosTests {
 
     @Test("poison records mixed into the stream while valid ones keep flowing")
     func poisonMixed() async throws {
-        let harness = try WorkerHarness(partitions: 2)
+        let harness = try ClusterHarness(partitions: 2)
         var messages: [BroadcastMessage] = []
         for round in 0..<4 {
             let batch = (0..<10).map { testMessage(id: "m-\($0)-\(round)", device: "dev-\($0)", minDelay: 0.1, maxDelay: 0.2) }
@@ -111,7 +112,7 @@ extension HandOverTests {
     struct RebalanceStormTests {
         @Test("workers join and leave every few seconds: invariants hold")
         func rebalanceStorm() async throws {
-            let harness = try WorkerHarness(partitions: 6)
+            let harness = try ClusterHarness(partitions: 6)
             let messages = (0..<6).flatMap { round in
                 (0..<24).map { testMessage(id: "m-\($0)-\(round)", device: "dev-\($0)", minDelay: 0.5, maxDelay: 0.8) }
             }

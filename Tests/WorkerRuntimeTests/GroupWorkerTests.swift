@@ -1,4 +1,5 @@
 import BroadcastModel
+import BroadcastTesting
 import Foundation
 import Kafka
 import Senders
@@ -15,7 +16,7 @@ extension HandOverTests {
 struct GroupWorkerTests {
     @Test("three workers join and leave mid-run: nothing lost, device order and pacing hold, hand-overs repeat at most one send")
     func joinAndLeave() async throws {
-        let harness = try WorkerHarness(partitions: 4)
+        let harness = try ClusterHarness(partitions: 4)
         let devices = (0..<24).map { "dev-\($0)" }
         let perDevice = 6
         let messages = (0..<perDevice).flatMap { round in

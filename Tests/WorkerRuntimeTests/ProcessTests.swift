@@ -1,4 +1,5 @@
 import BroadcastModel
+import BroadcastTesting
 import Foundation
 import Kafka
 import Testing
@@ -8,7 +9,7 @@ final class WorkerProcess: Sendable {
     let name: String
     private let process: Process
 
-    init(name: String, harness: WorkerHarness) throws {
+    init(name: String, harness: ClusterHarness) throws {
         self.name = name
         process = Process()
         process.executableURL = try broadcastExecutable()
@@ -55,7 +56,7 @@ extension HandOverTests {
 struct ProcessTests {
     @Test("a worker killed with SIGKILL: nothing lost, at most one duplicate per device it owned")
     func crash() async throws {
-        let harness = try WorkerHarness(partitions: 6)
+        let harness = try ClusterHarness(partitions: 6)
         let devices = (0..<30).map { "dev-\($0)" }
         let messages = (0..<8).flatMap { round in
             devices.map { testMessage(id: "m-\($0)-\(round)", device: $0, minDelay: 0.5, maxDelay: 0.8) }
@@ -88,7 +89,7 @@ struct ProcessTests {
 
     @Test("SIGTERM then restart: nothing lost; the stopped worker repeats nothing")
     func terminateAndRestart() async throws {
-        let harness = try WorkerHarness(partitions: 4)
+        let harness = try ClusterHarness(partitions: 4)
         let devices = (0..<20).map { "dev-\($0)" }
         let messages = (0..<6).flatMap { round in
             devices.map { testMessage(id: "m-\($0)-\(round)", device: $0, minDelay: 0.3, maxDelay: 0.6) }

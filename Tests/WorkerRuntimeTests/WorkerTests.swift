@@ -1,4 +1,5 @@
 import BroadcastModel
+import BroadcastTesting
 import Foundation
 import Kafka
 import Senders
@@ -9,7 +10,7 @@ import WorkerRuntime
 struct WorkerTests {
     @Test("one device's wait never holds up the others: 50 devices on one partition progress together")
     func noHeadOfLineBlocking() async throws {
-        let harness = try WorkerHarness(partitions: 1)
+        let harness = try ClusterHarness(partitions: 1)
         let devices = (0..<50).map { "dev-\($0)" }
         // Three messages per device, interleaved as a real campaign publishes them.
         let messages = (0..<3).flatMap { round in
@@ -44,7 +45,7 @@ struct WorkerTests {
 
     @Test("records that cannot be sent go to the dead-letter topic with their reason; the rest are sent")
     func poisonRecords() async throws {
-        let harness = try WorkerHarness(partitions: 2)
+        let harness = try ClusterHarness(partitions: 2)
         let dlq = try harness.follow(harness.topics.deadLetters)
         let status = try harness.follow(harness.topics.status)
         try await harness.publish([testMessage(id: "good-1", device: "dev-a")])
@@ -87,7 +88,7 @@ struct WorkerTests {
 
     @Test("retryable failures retry in the lane and in order; permanent ones fail; other devices go on")
     func retries() async throws {
-        let harness = try WorkerHarness(partitions: 1)
+        let harness = try ClusterHarness(partitions: 1)
         let status = try harness.follow(harness.topics.status)
         let sender = ScriptedSender(script: [
             "a-1": [.retryable(code: "130429", message: "slow down", retryAfterSeconds: nil),
@@ -126,7 +127,7 @@ struct WorkerTests {
 
     @Test("an expired message is not sent")
     func expired() async throws {
-        let harness = try WorkerHarness(partitions: 1)
+        let harness = try ClusterHarness(partitions: 1)
         let status = try harness.follow(harness.topics.status)
         try await harness.publish([
             testMessage(id: "late", device: "dev-a", scheduledAt: Date(timeIntervalSinceNow: -60), expiresAt: Date(timeIntervalSinceNow: -30)),
