@@ -19,18 +19,26 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // librdkafka from the system (Debian: librdkafka-dev); never vendored.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         // The Kafka binding: knows nothing of WhatsApp.
         .target(name: "Kafka", dependencies: ["CRdKafka", logging]),
-        // Record contracts, codecs and validation.
+        // Record contracts, codecs and validation; the one phone rule.
         .target(name: "BroadcastModel"),
+        // Contact lists as people export them: one CSV reader, one set of header aliases, phone lists.
+        .target(name: "ContactFiles", dependencies: ["BroadcastModel"]),
         // Pure worker logic: lanes, pacer, offsets, retries, backpressure.
-        .target(name: "DeviceWorker"),
+        .target(
+            name: "DeviceWorker",
+            dependencies: [.product(name: "DequeModule", package: "swift-collections"), .product(name: "HeapModule", package: "swift-collections")]
+        ),
         // Anti-spam as pure functions: rendering, greeting, caps, windows, opt-out, device health.
-        .target(name: "AntiSpam"),
+        .target(name: "AntiSpam", dependencies: ["BroadcastModel"]),
         // The sender protocol and the simulated sender.
         .target(name: "Senders", dependencies: ["BroadcastModel"]),
         // Real senders over HTTP (WhatsApp Cloud API, gateway) and the devices file.
@@ -44,25 +52,33 @@ let package = Package(
             ]
         ),
         // The device worker runtime: the pure core connected to Kafka, timers and senders.
-        .target(name: "WorkerRuntime", dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "Senders", logging]),
+        .target(
+            name: "WorkerRuntime",
+            dependencies: [
+                "Kafka", "BroadcastModel", "DeviceWorker", "Senders", logging,
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Anti-spam applied by the worker: per-device gates, rendering, opt-out sources.
         .target(
             name: "DevicePolicies",
-            dependencies: ["AntiSpam", "BroadcastModel", "HTTPSenders", "Kafka", "Senders", "WorkerRuntime", logging]
+            dependencies: ["AntiSpam", "BroadcastModel", "ContactFiles", "HTTPSenders", "Kafka", "Operations", "Senders", "WorkerRuntime", logging]
         ),
         // Campaign fan-out.
-        .target(name: "Publishing", dependencies: ["Kafka", "BroadcastModel", logging, yams]),
+        .target(name: "Publishing", dependencies: ["Kafka", "BroadcastModel", "ContactFiles", logging, yams]),
         // Drip sequences: the SQLite store and the scheduler.
         .target(
             name: "Sequences",
-            dependencies: ["Kafka", "BroadcastModel", logging, yams, .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Kafka", "BroadcastModel", "ContactFiles", logging, yams, .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Ops tooling: status board, projection and reports, campaign control, DLQ, metrics and health.
         .target(
             name: "Operations",
             dependencies: [
-                "Kafka", "BroadcastModel", "WorkerRuntime", "Senders", logging,
+                "Kafka", "BroadcastModel", "Senders", logging,
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -76,13 +92,16 @@ let package = Package(
                 "Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", "DevicePolicies", "Operations", logging,
             ]
         ),
-        .target(name: "Benchmarks", dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "WorkerRuntime", "Senders", logging]),
+        // `broadcast bench`: every benchmark lives here, none in the modules it measures.
+        .target(name: "Benchmarks", dependencies: ["Kafka", "BroadcastModel", "ContactFiles", "DeviceWorker", "WorkerRuntime", "Senders", "Publishing", logging]),
         // The CLI: wiring only.
         .executableTarget(
             name: "broadcast",
             dependencies: [
-                "Kafka", "BroadcastModel", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies", "Operations",
+                "Kafka", "BroadcastModel", "ContactFiles", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies", "Operations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
+                .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Helpers for the tests: a real HTTP server on 127.0.0.1 that plays providers, and a cluster harness.
@@ -97,8 +116,10 @@ let package = Package(
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "BroadcastModelTests", dependencies: ["BroadcastModel"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks"]),
+        .testTarget(name: "ContactFilesTests", dependencies: ["ContactFiles", "BroadcastModel"]),
         .testTarget(name: "DeviceWorkerTests", dependencies: ["DeviceWorker"]),
-        .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam"]),
+        .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam", "BroadcastModel"]),
         .testTarget(
             name: "HTTPSendersTests",
             dependencies: [
@@ -112,14 +133,20 @@ let package = Package(
         .testTarget(
             name: "DevicePoliciesTests",
             dependencies: [
-                "DevicePolicies", "WorkerRuntime", "HTTPSenders", "AntiSpam", "Kafka", "BroadcastModel", "Senders", "BroadcastTesting",
+                "DevicePolicies", "ContactFiles", "WorkerRuntime", "HTTPSenders", "AntiSpam", "Kafka", "BroadcastModel", "Senders", "BroadcastTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "OperationsTests", dependencies: ["Operations", "Kafka", "BroadcastModel", "WorkerRuntime", "Senders"]),
-        .testTarget(name: "PublishingTests", dependencies: ["Publishing", "Kafka", "BroadcastModel"]),
-        .testTarget(name: "SequencesTests", dependencies: ["Sequences", "Kafka", "BroadcastModel"]),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "Operations", "ContactFiles", "DevicePolicies", "Kafka", "BroadcastModel", "WorkerRuntime", "Senders",
+                .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+        .testTarget(name: "PublishingTests", dependencies: ["Publishing", "ContactFiles", "Kafka", "BroadcastModel"]),
+        .testTarget(name: "SequencesTests", dependencies: ["Sequences", "ContactFiles", "Kafka", "BroadcastModel"]),
     ]
 )

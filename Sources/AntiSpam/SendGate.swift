@@ -1,4 +1,5 @@
 import Foundation
+import BroadcastModel
 
 /// The one check a device worker makes before each send, combining (in priority order):
 /// invalid phone and opt-out (skip), device paused, quiet hours, hourly and daily caps (wait).

@@ -213,9 +213,3 @@ final class SentBox: Sendable {
     var all: [(id: String, at: Date)] { items.withLock { $0 } }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

@@ -1,13 +1,11 @@
+import BroadcastModel
 import Foundation
 
 /// Rates measured in one run, so that ratios compare like with like.
 struct Stopwatch {
     private let start = ContinuousClock.now
 
-    var elapsedSeconds: Double {
-        let (seconds, attoseconds) = (ContinuousClock.now - start).components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
+    var elapsedSeconds: Double { (ContinuousClock.now - start).seconds }
 }
 
 /// Runs an external command and returns its wall time; throws when it fails.

@@ -2,7 +2,7 @@ import Foundation
 
 /// A pull parser over UTF-8 JSON bytes that the record decoders drive field by field, so a
 /// record is read in one pass with no intermediate tree (about 5× faster than `JSONDecoder`,
-/// see ``CodecBenchmark``).
+/// see `broadcast bench codec`).
 ///
 /// Syntax errors throw `malformed` with the byte offset; a value of the wrong kind throws
 /// `wrongType` naming the field path the caller passes. Strings must be valid UTF-8, and

@@ -85,13 +85,11 @@ public struct StatusEvent: Equatable, Sendable {
         }
     }
 
-    /// Known values of ``reason``; a string so new reasons need no schema change.
+    /// Values of ``reason`` that workers write; a string so new reasons need no schema change.
+    /// Caps, quiet hours and pauses delay a message and write no status, so they have no reason here.
     public enum Reason {
         public static let optOut = "opt_out"
-        public static let cap = "cap"
-        public static let window = "window"
         public static let cancelled = "cancelled"
-        public static let devicePaused = "device_paused"
     }
 
     /// Checks `messageId` (non-empty, at most 128 characters), `attempt` ≥ 0 and, when present,

@@ -28,7 +28,7 @@ public enum Timestamp {
         return Int64(min(max(ms, -62_135_596_800_000), 253_402_300_799_999))
     }
 
-    static func date(milliseconds: Int64) -> Date {
+    public static func date(milliseconds: Int64) -> Date {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 

@@ -89,7 +89,7 @@ public struct DevRun: Sendable {
 
         let delays = (min: minDelay, sequenceMin: sequences.minimumDelay)
         return RunVerifier.summarize(
-            status.snapshot, expected: expected, wallSeconds: (ContinuousClock.now - started).secondsValue
+            status.snapshot, expected: expected, wallSeconds: (ContinuousClock.now - started).seconds
         ) { event in event.sequenceId == nil ? delays.min : delays.sequenceMin }
     }
 
@@ -140,7 +140,7 @@ public struct DevRun: Sendable {
         for event in events where !(latest[event.messageId]?.isFinal ?? false) { latest[event.messageId] = event.status }
         let counts = Dictionary(grouping: latest.values, by: { $0 }).mapValues(\.count)
         let sent = counts[.sent, default: 0]
-        let elapsed = (ContinuousClock.now - started).secondsValue
+        let elapsed = (ContinuousClock.now - started).seconds
         let parts: [String] = [
             "sent \(sent)/\(expected)", "failed \(counts[.failed, default: 0])", "retrying \(counts[.retrying, default: 0])",
             "expired \(counts[.expired, default: 0])", "queued \(counts[.queued, default: 0])",
@@ -159,9 +159,3 @@ public enum DevRunError: Error, CustomStringConvertible {
     }
 }
 
-extension Duration {
-    var secondsValue: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

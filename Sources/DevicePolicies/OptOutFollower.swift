@@ -110,7 +110,7 @@ public final class OptOutFollower: Sendable {
             }
             if caughtUp { logCaughtUp() }
             if firstIgnored {
-                logger.warning("opt-out records without an E.164 key ignored (further ones are counted silently)", metadata: ["topic": "\(topic)"])
+                logger.warning("opt-out records whose key is not a phone number ignored (further ones are counted silently)", metadata: ["topic": "\(topic)"])
             }
         case .assigned(let partitions, _):
             await recordTargets(partitions)

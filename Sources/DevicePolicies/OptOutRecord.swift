@@ -1,6 +1,7 @@
 import Kafka
 
-/// The `broadcast.optouts` record format: key = E.164 phone; a value (e.g. "1") opts the phone out,
+/// The `broadcast.optouts` record format: key = the phone (E.164; other forms are normalised as
+/// bare international digits by readers); a value (e.g. "1") opts the phone out,
 /// a tombstone (no value) opts it back in. The topic is compacted, so the latest record per phone wins.
 public enum OptOutRecord {
     public enum Change: Sendable, Equatable {

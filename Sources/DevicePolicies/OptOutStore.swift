@@ -1,6 +1,5 @@
 import AntiSpam
-import BroadcastModel
-import Foundation
+import ContactFiles
 import Synchronization
 
 /// The phones that must not be messaged, shared by every send task of a worker.
@@ -24,7 +23,7 @@ public final class OptOutStore: Sendable {
         state.withLock { $0.file.contains(phone) || $0.live.contains(phone) }
     }
 
-    /// Returns false (and stores nothing) when `phone` is not E.164.
+    /// Returns false (and stores nothing) when `phone` is not a phone number.
     @discardableResult
     public func add(_ phone: String) -> Bool {
         state.withLock { $0.live.insert(phone) }
@@ -40,43 +39,12 @@ public final class OptOutStore: Sendable {
     }
 }
 
-/// Reading an opt-out file failed as a whole (bad lines are warnings, not errors).
-public struct OptOutFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
-
-    public var description: String {
-        "cannot read opt-out file \(path) (\(reason)); fix the path or leave --opt-out out"
-    }
-}
-
-public enum OptOutFile {
-    /// Lenient: valid lines are kept and bad ones returned as issues, so that one typo does not stop
-    /// every device; the caller logs the issues (they may be people who asked to be left alone).
-    public static func load(path: String) throws(OptOutFileError) -> (list: OptOutList, issues: [OptOutLineIssue]) {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw OptOutFileError(path: path, reason: (error as NSError).localizedDescription)
-        }
-        return OptOutList.parse(text)
-    }
-}
-
-extension OptOutLineIssue {
-    /// For logs: the line number and a masked form of what was there (it may be a mistyped phone).
-    public var maskedDescription: String {
-        "line \(line): \"\(BroadcastModel.PhoneNumber.masked(content))\" is not an E.164 phone number (expected + and 7–15 digits)"
-    }
-}
-
 extension OptOutStore {
-    /// A store over the opt-out file at `path` (empty without one), with the file's bad lines
-    /// described for logs (masked).
-    public static func loading(file path: String?) throws(OptOutFileError) -> (store: OptOutStore, issues: [String]) {
-        guard let path else { return (OptOutStore(), []) }
-        let loaded = try OptOutFile.load(path: path)
-        return (OptOutStore(file: loaded.list), loaded.issues.map(\.maskedDescription))
+    /// A store over the opt-out file at `path` (empty without one), read with the rule the publisher
+    /// uses (``PhoneListFile``). Strict: a worker refuses to start on a line it cannot read, since
+    /// skipping it could message someone who asked to be left alone.
+    public static func loading(file path: String?, defaultCountryCode: String? = nil) throws(PhoneListError) -> OptOutStore {
+        guard let path else { return OptOutStore() }
+        return OptOutStore(file: OptOutList(try PhoneListFile.load(path: path, defaultCountryCode: defaultCountryCode)))
     }
 }

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// One queued record inside a lane.
 struct LaneEntry<Payload: Sendable>: Sendable {
     enum Wait: Sendable {
@@ -27,7 +29,7 @@ enum LanePhase: Sendable, Equatable {
 /// A device's FIFO of records plus its pacer.
 struct Lane<Payload: Sendable>: Sendable {
     let device: String
-    var entries = FIFOQueue<LaneEntry<Payload>>()
+    var entries = Deque<LaneEntry<Payload>>()
     var pacer: DevicePacer
     var phase = LanePhase.idle
     /// Partition of the latest enqueue: revoking it may free the lane.

@@ -1,3 +1,5 @@
+import HeapModule
+
 /// The device worker's core: records of assigned partitions split into per-device FIFO lanes,
 /// one message in flight per lane, each lane paced by its own `DevicePacer`.
 ///
@@ -31,7 +33,7 @@ public struct LaneScheduler<Payload: Sendable>: Sendable {
     private var freeSlots: [Int] = []
     /// Slots of lanes that received records of a partition (may hold stale slots; checked on use).
     private var slotsByPartition: [Int32: Set<Int>] = [:]
-    private var timers = MinHeap<TimerEntry>()
+    private var timers = Heap<TimerEntry>()
     /// Timer entries that still match their lane (the rest of the heap is stale).
     private var liveTimers = 0
     private var nextToken: UInt64 = 0
@@ -140,7 +142,8 @@ public struct LaneScheduler<Payload: Sendable>: Sendable {
             lanes[slot].pacer.discardDraw()
             removeHead(slot)
             finished = .abandoned(partition: head.partition, offset: head.offset)
-        case let .retry(after):
+        case let .retry(after), let .retryAfterUnknownOutcome(after):
+            if case .retryAfterUnknownOutcome = outcome { lanes[slot].pacer.recordSend(at: now) }
             let until = now + (after.isNaN ? 0 : Swift.max(0, after))
             lanes[slot].entries.modifyFirst {
                 $0.attempt += 1
@@ -257,7 +260,7 @@ public struct LaneScheduler<Payload: Sendable>: Sendable {
     }
 
     private mutating func removeHead(_ slot: Int) {
-        lanes[slot].entries.removeFirst()
+        lanes[slot].entries.removeFirstReleasingStorage()
         lanes[slot].headRevoked = false
         heldCount -= 1
     }
@@ -301,7 +304,7 @@ public struct LaneScheduler<Payload: Sendable>: Sendable {
         switch phase {
         case let .waiting(token, due, _) where due < .infinity:
             liveTimers += 1
-            timers.push(TimerEntry(due: due, token: token, slot: slot))
+            timers.insert(TimerEntry(due: due, token: token, slot: slot))
         case .inFlight: inFlightCount += 1
         default: break
         }
@@ -322,7 +325,7 @@ public struct LaneScheduler<Payload: Sendable>: Sendable {
         while let top = timers.min, !isLive(top) { timers.popMin() }
         if timers.count - liveTimers > Swift.max(1_024, liveTimers) {
             let lanes = self.lanes
-            timers.filter { Self.isLive($0, in: lanes) }
+            timers = Heap(timers.unordered.filter { Self.isLive($0, in: lanes) })
         }
     }
 }

@@ -29,6 +29,9 @@ public enum LaneOutcome: Sendable, Equatable {
     /// Retryable failure: the head stays and is re-dispatched after `seconds` (and pacing),
     /// with `attempt + 1`. Use `RetryPolicy` to choose `seconds`.
     case retry(after: Double)
+    /// Like `retry`, after an attempt that may have reached the recipient (it timed out): the
+    /// attempt counts as a send, so the retry also waits for the device's next paced gap.
+    case retryAfterUnknownOutcome(after: Double)
     /// Not now (hourly/daily cap, quiet hours, paused device): the head stays until `until`
     /// (monotonic seconds; `.infinity` = until `releaseHold`). The attempt count is unchanged.
     case hold(until: Double, reason: String)

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// Tracks one partition's offsets from receipt to done and says what to commit.
 ///
 /// Offsets arrive in increasing order but with gaps (transaction markers, compaction); an offset
@@ -20,7 +22,7 @@ public struct OffsetTracker: Sendable {
 
     public let metadataByteLimit: Int
     /// Received offsets from the commit point up; the head is never done (it is popped instead).
-    private var entries = FIFOQueue<Entry>()
+    private var entries = Deque<Entry>()
     private var lastReceived: Int64?
     private var firstReceived: Int64?
     /// The committed offset we started from; offsets below it are done by definition.
@@ -180,7 +182,7 @@ public struct OffsetTracker: Sendable {
 
     private mutating func popDoneHead() {
         while let head = entries.first, head.done {
-            entries.removeFirst()
+            entries.removeFirstReleasingStorage()
             doneEntries -= 1
         }
     }

@@ -98,6 +98,7 @@ public struct CloudAPISender: MessageSender {
             switch HTTPStatusFailure.classify(status: response.status, provider: "Cloud API", detail: message, retryAfterSeconds: retryAfter) {
             case .retryable(_, _, let after): throw .retryable(code: String(code), message: message, retryAfterSeconds: after)
             case .permanent(_, _, let pauses): throw .permanent(code: String(code), message: message, pausesDevice: pauses)
+            case .outcomeUnknown: throw .outcomeUnknown(code: String(code), message: message)
             }
         }
     }

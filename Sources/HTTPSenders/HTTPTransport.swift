@@ -18,8 +18,10 @@ public final class HTTPTransport: Sendable {
         public var requestTimeout: Duration = .seconds(30)
         /// Longest silence between two reads on an open connection.
         public var readTimeout: Duration = .seconds(30)
-        /// Soft cap on concurrent HTTP/1 connections to one host.
-        public var maxConnectionsPerHost: Int = 8
+        /// Soft cap on concurrent HTTP/1 connections to one host. At least the worker's bound on
+        /// sends in flight (`WorkerConfiguration.maxSendsInFlight`), so that no send waits for a
+        /// pooled connection and times out there.
+        public var maxConnectionsPerHost: Int = 64
         /// Idle pooled connections are closed after this long.
         public var idleTimeout: Duration = .seconds(60)
         /// Answers larger than this are cut off: provider answers are a few hundred bytes.
@@ -96,9 +98,11 @@ public final class HTTPTransport: Sendable {
 
 /// A request that got no HTTP answer.
 public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Connect, read or whole-request deadline passed. The provider may or may not have the message.
+    /// The request was written but its answer did not come in time (read, write or whole-request
+    /// deadline). The provider may or may not have the message.
     case timeout(String)
-    /// Could not connect, or the connection broke before an answer.
+    /// Could not connect (refused, connect or TLS timeout, no pooled connection in time), or the
+    /// connection broke before an answer: the request never reached the provider whole.
     case connection(String)
     /// The URL built from the devices file is not usable (a configuration problem).
     case invalidURL(String)
@@ -109,12 +113,16 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     init(classifying error: any Error) {
         if let error = error as? HTTPClientError {
             let timeouts: [(HTTPClientError, String)] = [
-                (.connectTimeout, "connect timeout"), (.readTimeout, "read timeout"), (.writeTimeout, "write timeout"),
-                (.deadlineExceeded, "request deadline exceeded"), (.tlsHandshakeTimeout, "TLS handshake timeout"),
+                (.readTimeout, "read timeout"), (.writeTimeout, "write timeout"), (.deadlineExceeded, "request deadline exceeded"),
+            ]
+            let notConnected: [(HTTPClientError, String)] = [
+                (.connectTimeout, "connect timeout"), (.tlsHandshakeTimeout, "TLS handshake timeout"),
                 (.getConnectionFromPoolTimeout, "no pooled connection in time"),
             ]
             if let (_, detail) = timeouts.first(where: { $0.0 == error }) {
                 self = .timeout(detail)
+            } else if let (_, detail) = notConnected.first(where: { $0.0 == error }) {
+                self = .connection(detail)
             } else if [.invalidURL, .emptyHost, .emptyScheme].contains(error) || error.description.contains("unsupportedScheme") {
                 // `unsupportedScheme` carries the scheme, so it is matched by name.
                 self = .invalidURL(error.description)
@@ -130,7 +138,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
         } else if error is NIOTooManyBytesError {
             self = .other("answer larger than the configured limit")
         } else if let error = error as? ChannelError, case .connectTimeout = error {
-            self = .timeout("connect timeout")
+            self = .connection("connect timeout")
         } else {
             // Connection refused, host unreachable, reset by peer (NIO's IOError / NIOConnectionError).
             self = .connection(String(describing: error))
@@ -151,7 +159,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     /// configuration, so the device pauses until someone fixes it.
     var sendFailure: SendFailure {
         switch self {
-        case .timeout: .retryable(code: "timeout", message: description, retryAfterSeconds: nil)
+        case .timeout: .outcomeUnknown(code: "timeout", message: description)
         case .connection: .retryable(code: "connection", message: description, retryAfterSeconds: nil)
         case .cancelled: .retryable(code: "cancelled", message: description, retryAfterSeconds: nil)
         case .other: .retryable(code: "transport", message: description, retryAfterSeconds: nil)

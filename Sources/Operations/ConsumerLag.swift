@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Synchronization
 
@@ -38,18 +39,50 @@ public enum KafkaStatistics {
     }
 }
 
-/// Keeps the lag from the latest statistics. Pass `handle` as the consumer's `statisticsHandler`
-/// (with `ConsumerConfiguration.statisticsIntervalMilliseconds` set) and `lags` to the metrics.
+/// Keeps the lag from the latest statistics and publishes it as the gauge
+/// `broadcast_consumer_lag{topic,partition}` when statistics arrive (not at scrape time). Pass
+/// `handle` as the consumer's `statisticsHandler` (with `ConsumerConfiguration.statisticsIntervalMilliseconds` set).
 public final class ConsumerLagTracker: Sendable {
-    private let latest = Mutex<[PartitionLag]>([])
+    private struct State {
+        var latest: [PartitionLag] = []
+        var gauges: [PartitionKey: Meter] = [:]
+    }
 
-    public init() {}
+    private struct PartitionKey: Hashable {
+        var topic: String
+        var partition: Int32
+    }
+
+    private let state = Mutex(State())
+    private let factory: any MetricsFactory
+
+    /// - Parameter factory: where the gauges go; the process-wide `MetricsSystem.factory` unless given.
+    public init(factory: (any MetricsFactory)? = nil) {
+        self.factory = factory ?? MetricsSystem.factory
+    }
 
     /// A `StatisticsHandler`: parses on librdkafka's thread, keeps only the numbers.
     public func handle(_ json: String) {
         let lags = KafkaStatistics.consumerLag(json: json)
-        latest.withLock { $0 = lags }
+        state.withLock { state in
+            state.latest = lags
+            var seen: Set<PartitionKey> = []
+            for lag in lags {
+                let key = PartitionKey(topic: lag.topic, partition: lag.partition)
+                seen.insert(key)
+                let gauge = state.gauges[key] ?? Meter(
+                    label: "broadcast_consumer_lag", dimensions: [("topic", lag.topic), ("partition", String(lag.partition))],
+                    factory: factory)
+                state.gauges[key] = gauge
+                gauge.set(Double(lag.lag))
+            }
+            // Partitions this worker gave up disappear instead of showing a stale lag.
+            for (key, gauge) in state.gauges where !seen.contains(key) {
+                gauge.destroy()
+                state.gauges[key] = nil
+            }
+        }
     }
 
-    public var lags: [PartitionLag] { latest.withLock { $0 } }
+    public var lags: [PartitionLag] { state.withLock { $0.latest } }
 }

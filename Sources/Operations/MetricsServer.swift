@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import WorkerRuntime
+import Prometheus
 
 /// What the metrics server answers.
 public struct MetricsRoutes: Sendable {
@@ -56,27 +56,18 @@ public final class MetricsServer: Sendable {
         }
     }
 
-    /// The one call for a worker: `/metrics` from its counters (and consumer lag when a tracker is
-    /// given), `/readyz` from `ready`.
+    /// The one call for a worker: `/metrics` from a Prometheus registry (the one behind the
+    /// process's `PrometheusMetricsFactory`, which the worker's counters and the lag tracker
+    /// write to as things happen), `/readyz` from `ready`.
     ///
-    ///     let lag = ConsumerLagTracker()   // consumer: statisticsHandler: lag.handle, statisticsIntervalMilliseconds: 5_000
-    ///     let metrics = try await MetricsServer.startForWorker(port: 9464, counters: worker.counters, lag: lag)
-    ///     defer { Task { await metrics.stop() } }
-    public static func startForWorker(
-        host: String = "0.0.0.0", port: Int, counters: WorkerCounters, lag: ConsumerLagTracker? = nil,
+    ///     let registry = PrometheusCollectorRegistry()
+    ///     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    ///     let metrics = try await MetricsServer.start(port: 9464, registry: registry, ready: { worker.isReady })
+    public static func start(
+        host: String = "0.0.0.0", port: Int, registry: PrometheusCollectorRegistry,
         ready: @escaping @Sendable () -> Bool = { true }, logger: Logger = Logger(label: "broadcast.metrics")
     ) async throws(OperationsError) -> MetricsServer {
-        try await startForWorker(host: host, port: port, snapshot: { counters.snapshot }, lag: lag, ready: ready, logger: logger)
-    }
-
-    /// The same from any snapshot provider (another process's counters, tests).
-    public static func startForWorker(
-        host: String = "0.0.0.0", port: Int, snapshot: @escaping @Sendable () -> WorkerCounters.Snapshot,
-        lag: ConsumerLagTracker? = nil, ready: @escaping @Sendable () -> Bool = { true },
-        logger: Logger = Logger(label: "broadcast.metrics")
-    ) async throws(OperationsError) -> MetricsServer {
-        let metrics = WorkerMetrics(sample: { WorkerMetricsSample(snapshot()) }, lags: { lag?.lags ?? [] })
-        return try await start(host: host, port: port, routes: MetricsRoutes(metrics: { metrics.render() }, ready: ready), logger: logger)
+        try await start(host: host, port: port, routes: MetricsRoutes(metrics: { registry.emitToString() }, ready: ready), logger: logger)
     }
 
     public func stop() async {

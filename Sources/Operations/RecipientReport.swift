@@ -115,35 +115,4 @@ enum CSV {
     }
 
     static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
-
-    /// Splits one CSV line (no embedded line breaks), for tests and tools.
-    static func parse(line: String) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var quoted = false
-        var iterator = Array(line).makeIterator()
-        var pendingQuote = false
-        while let char = iterator.next() {
-            if quoted {
-                if pendingQuote {
-                    pendingQuote = false
-                    if char == "\"" { current.append("\""); continue }
-                    quoted = false
-                } else if char == "\"" {
-                    pendingQuote = true
-                    continue
-                } else {
-                    current.append(char)
-                    continue
-                }
-            }
-            switch char {
-            case ",": fields.append(current); current = ""
-            case "\"" where current.isEmpty: quoted = true
-            default: current.append(char)
-            }
-        }
-        fields.append(current)
-        return fields
-    }
 }

@@ -1,3 +1,4 @@
+import ContactFiles
 import BroadcastModel
 import Foundation
 

@@ -1,3 +1,4 @@
+import ContactFiles
 import BroadcastModel
 import Foundation
 import Kafka
@@ -145,7 +146,4 @@ private struct InFlightChunk {
     var messageIds: [String]
 }
 
-private func elapsed(since start: ContinuousClock.Instant) -> Double {
-    let (seconds, attoseconds) = (ContinuousClock.now - start).components
-    return Double(seconds) + Double(attoseconds) / 1e18
-}
+private func elapsed(since start: ContinuousClock.Instant) -> Double { (ContinuousClock.now - start).seconds }

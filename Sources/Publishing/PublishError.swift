@@ -1,10 +1,11 @@
+import ContactFiles
 import BroadcastModel
 import Kafka
 
 /// Why a campaign was not (fully) published. Each case says what to do about it.
 public enum PublishError: Error, Sendable, CustomStringConvertible {
     case campaign(CampaignFileError)
-    case optOut(OptOutError)
+    case optOut(PhoneListError)
     case recipientsFile(CSVError)
     /// Rows are invalid and `--skip-invalid` was not given; the plan lists every one.
     case invalidRecipients(count: Int)

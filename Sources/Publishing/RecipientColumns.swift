@@ -1,3 +1,4 @@
+import ContactFiles
 import Foundation
 /// Where the known columns of a recipients CSV are. `phone` is required; `name` and `device` are
 /// optional; every other column becomes a message attribute (a template variable).
@@ -30,15 +31,17 @@ struct RecipientColumns: Sendable {
                 continue
             }
             seen[folded] = index
-            switch folded {
-            case "phone": phone = index
-            case "name": name = index
-            case "device": device = index
-            default: attributes.append((index, raw))
+            switch ContactColumn(header: raw) {
+            case .phone? where phone == nil: phone = index
+            case .name? where name == nil: name = index
+            case .device? where device == nil: device = index
+            case .phone?, .name?, .device?:
+                problems.append("column \(index + 1) \"\(raw)\" names the \(ContactColumn(header: raw)?.rawValue ?? "") column again")
+            case nil: attributes.append((index, raw))
             }
         }
         guard let phone else {
-            problems.append("no \"phone\" column (found: \(names.joined(separator: ", ")))")
+            problems.append("no phone column: name one \"phone\" (or mobile, msisdn, phone_number); found: \(names.joined(separator: ", "))")
             return .failure(HeaderProblems(problems: problems))
         }
         if !problems.isEmpty { return .failure(HeaderProblems(problems: problems)) }

@@ -46,21 +46,33 @@ public enum SendFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// Sending this message again will not help. `pausesDevice` marks ban-like or quality errors:
     /// the device must rest before it sends anything else.
     case permanent(code: String, message: String, pausesDevice: Bool)
+    /// The request left but no answer came back (a read or whole-request timeout): the provider may
+    /// have the message. Retried like `retryable`, but the attempt counts as a send for the device's
+    /// pacing, since the recipient may already have it.
+    case outcomeUnknown(code: String, message: String)
 
     public var code: String {
         switch self {
-        case .retryable(let code, _, _), .permanent(let code, _, _): return code
+        case .retryable(let code, _, _), .permanent(let code, _, _), .outcomeUnknown(let code, _): return code
         }
     }
 
     public var message: String {
         switch self {
-        case .retryable(_, let message, _), .permanent(_, let message, _): return message
+        case .retryable(_, let message, _), .permanent(_, let message, _), .outcomeUnknown(_, let message): return message
         }
     }
 
     public var isRetryable: Bool {
-        if case .retryable = self { return true }
+        switch self {
+        case .retryable, .outcomeUnknown: true
+        case .permanent: false
+        }
+    }
+
+    /// The attempt may have reached the recipient.
+    public var outcomeUnknown: Bool {
+        if case .outcomeUnknown = self { return true }
         return false
     }
 
@@ -75,6 +87,8 @@ public enum SendFailure: Error, Sendable, Equatable, CustomStringConvertible {
             return "retryable \(code): \(message)" + (after.map { " (retry after \($0) s)" } ?? "")
         case .permanent(let code, let message, let pauses):
             return "permanent \(code): \(message)" + (pauses ? " (device paused)" : "")
+        case .outcomeUnknown(let code, let message):
+            return "outcome unknown \(code): \(message)"
         }
     }
 }

@@ -1,5 +1,6 @@
-import Foundation
 import BroadcastModel
+import ContactFiles
+import Foundation
 
 /// Reads a contacts CSV: a header row naming `phone`, optionally `name` and `device`; every other
 /// column becomes an attribute (template variable) under its header name.
@@ -28,27 +29,19 @@ public struct ContactImport: Sendable {
         public var problems: [RowProblem]
     }
 
-    static let phoneHeaders: Set<String> = ["phone", "phone_number", "phonenumber", "mobile", "msisdn"]
-    static let nameHeaders: Set<String> = ["name", "full_name", "fullname"]
-    static let deviceHeaders: Set<String> = ["device", "device_id", "deviceid"]
-
     /// Parses the file. Throws only when the file as a whole is unusable (no header, no phone column,
     /// no device source, broken quoting).
     public func parse(_ text: String) throws(ContactImportError) -> Parsed {
-        let rows: [CSVReader.Row]
-        do {
-            rows = try CSVReader.rows(text)
-        } catch {
-            throw .malformed(error.description)
-        }
+        let rows = CSVParser.records(in: text).filter { !$0.isBlank }
         guard let header = rows.first else { throw .empty }
+        if let problem = header.problem { throw .malformed("line \(header.line): \(problem)") }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
-        let keys = names.map { $0.lowercased() }
-        guard let phoneColumn = keys.firstIndex(where: Self.phoneHeaders.contains) else {
-            throw .missingColumn("the header (line \(header.line)) has no phone column; name one \"phone\"")
+        let columns = names.map(ContactColumn.init(header:))
+        guard let phoneColumn = columns.firstIndex(of: .phone) else {
+            throw .missingColumn("the header (line \(header.line)) has no phone column; name one \"phone\" (or mobile, msisdn, phone_number)")
         }
-        let nameColumn = keys.firstIndex(where: Self.nameHeaders.contains)
-        let deviceColumn = keys.firstIndex(where: Self.deviceHeaders.contains)
+        let nameColumn = columns.firstIndex(of: .name)
+        let deviceColumn = columns.firstIndex(of: .device)
         if deviceColumn == nil && defaultDeviceId == nil {
             throw .missingColumn("no device column and no --device: every contact needs the device that sends to it")
         }
@@ -59,6 +52,10 @@ public struct ContactImport: Sendable {
         var firstLineOfPhone: [String: Int] = [:]
         for row in rows.dropFirst() {
             func problem(_ message: String) { problems.append(RowProblem(line: row.line, message: message)) }
+            if let malformed = row.problem {
+                problem(malformed)
+                continue
+            }
             guard row.fields.count == names.count else {
                 problem("has \(row.fields.count) fields but the header has \(names.count)")
                 continue

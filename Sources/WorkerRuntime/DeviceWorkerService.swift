@@ -4,6 +4,7 @@ import Foundation
 import Kafka
 import Logging
 import Senders
+import ServiceLifecycle
 import Synchronization
 
 /// A device worker: a member of the consumer group on the messages topic that sends each device's
@@ -12,7 +13,7 @@ import Synchronization
 /// Threads: the consumer's poll thread (fetching, rebalance callbacks), a dispatcher thread that
 /// sleeps until the next lane is due, one task per send, the producer's delivery thread (status
 /// acknowledgements), and a commit task. They share `WorkerCore`'s state under one lock.
-public final class DeviceWorkerService: Sendable {
+public final class DeviceWorkerService: Service, Sendable {
     private let core: WorkerCore
     private let consumerConfiguration: ConsumerConfiguration
     private let statisticsHandler: StatisticsHandler?
@@ -43,9 +44,18 @@ public final class DeviceWorkerService: Sendable {
 
     public var counters: WorkerCounters { core.counters }
 
-    /// Joins the group and works until `shutdown()` is called, then stops gracefully: no new sends,
-    /// sends in flight finish (within the grace period), progress is committed, the group is left.
+    /// Joins the group and works until `shutdown()` is called, its `ServiceGroup` shuts down
+    /// gracefully, or its task is cancelled; then stops gracefully: no new sends, sends in flight
+    /// finish (within the grace period), progress is committed, the group is left.
     public func run() async throws {
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await work()
+        } onCancelOrGracefulShutdown: { [self] in
+            shutdown()
+        }
+    }
+
+    private func work() async throws {
         let core = core
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration, logger: core.logger,

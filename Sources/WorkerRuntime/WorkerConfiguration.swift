@@ -1,4 +1,5 @@
 import BroadcastModel
+import CoreMetrics
 import DeviceWorker
 import Foundation
 import Kafka
@@ -22,6 +23,12 @@ public struct WorkerConfiguration: Sendable {
     /// the worker reached, so short pauses cost less than long ones (measured with a 30,000 bound:
     /// 0.76 of the relay's throughput resuming at 80%, 0.64 at 50%).
     public static func resumeThreshold(maxHeld: Int) -> Int { maxHeld * 4 / 5 }
+    /// Sends handed to senders at once, across all devices. Each device has at most one; this bounds
+    /// the sum, so that a burst of due lanes cannot open more requests than the HTTP pool has
+    /// connections (a send waiting for a pooled connection would time out and be retried). Keep the
+    /// senders' connections per host (`HTTPTransport.Configuration.maxConnectionsPerHost`) at least this.
+    public var maxSendsInFlight = Self.defaultMaxSendsInFlight
+    public static let defaultMaxSendsInFlight = 64
     /// How often finished progress is committed.
     public var commitInterval: Duration = .milliseconds(200)
     /// How long a revocation waits for sends in flight before committing what is done.
@@ -34,6 +41,8 @@ public struct WorkerConfiguration: Sendable {
     public var handOverSettleDelay: Duration = .seconds(2)
     /// Pace a device's first send after takeover as if it had just sent (the previous owner may have).
     public var paceFirstSendAfterTakeover = true
+    /// Where the worker's metrics go (see `WorkerCounters`); nil: the process-wide `MetricsSystem.factory`.
+    public var metricsFactory: (any MetricsFactory)?
     /// Emit a `processing` status before each send attempt.
     public var emitProcessingEvents = true
 

@@ -12,11 +12,15 @@ extension WorkerCore {
             // No new sends while stopping, or while a rebalance that refused our commit is under way:
             // whatever finishes now could not be committed before the hand-over.
             guard !state.stopping, !state.commitsSuspended else { return ([], nil) }
-            let due = state.scheduler.takeDue(now: clock.now)
+            // At the bound on sends in flight, wait for a completion (it signals) rather than a timer.
+            let room = configuration.maxSendsInFlight - state.scheduler.inFlightCount
+            guard room > 0 else { return ([], nil) }
+            let due = state.scheduler.takeDue(now: clock.now, limit: room)
             for dispatch in due {
                 state.partitions[dispatch.partition]?.inProgress += 1
             }
-            return (due, state.scheduler.nextWakeUp)
+            counters.sendsInFlight.store(state.scheduler.inFlightCount)
+            return (due, due.count == room ? nil : state.scheduler.nextWakeUp)
         }
     }
 
@@ -25,13 +29,13 @@ extension WorkerCore {
         let message = dispatch.payload.message
         let now = Date()
         if let expiresAt = message.expiresAt, expiresAt <= now {
-            WorkerCounters.bump(counters.expired)
+            counters.expired.bump()
             finish(dispatch, outcome: .skipped, event: event(dispatch, .expired, at: now))
             return
         }
         switch policy.decide(message, attempt: dispatch.attempt, now: now) {
         case .skip(let reason):
-            WorkerCounters.bump(counters.skipped)
+            counters.skipped.bump()
             finish(dispatch, outcome: .skipped, event: event(dispatch, .skipped, at: now, reason: reason))
         case .hold(let until, let reason):
             putBack(dispatch, outcome: .hold(until: clock.instant(of: until), reason: reason))
@@ -43,7 +47,7 @@ extension WorkerCore {
                 let receipt = try await senders.sender(for: message.deviceId).send(outgoing)
                 let sentAt = Date()
                 policy.didSend(message, at: sentAt)
-                WorkerCounters.bump(counters.sent)
+                counters.sent.bump()
                 finish(dispatch, outcome: .sent, event: event(dispatch, .sent, at: sentAt, providerMessageId: receipt.providerMessageId))
             } catch {
                 failed(dispatch, error)
@@ -59,16 +63,20 @@ extension WorkerCore {
                 "device": "\(message.deviceId)", "until": "\(Timestamp.format(pausedUntil))", "error": "\(failure.code)",
             ])
         }
-        let info = StatusEvent.ErrorInfo(code: failure.code, message: failure.message, retryable: failure.isRetryable)
+        // A timed-out attempt may have reached the recipient: the event says so, and its retry is
+        // paced like any other send (the outcome below).
+        let detail = failure.outcomeUnknown
+            ? "attempt \(dispatch.attempt) outcome unknown (it may have been delivered): \(failure.message)" : failure.message
+        let info = StatusEvent.ErrorInfo(code: failure.code, message: detail, retryable: failure.isRetryable)
         var random = SystemRandomNumberGenerator()
         if failure.isRetryable,
            let delay = configuration.retryPolicy.nextDelay(afterAttempt: dispatch.attempt, retryAfter: retryAfter(failure), using: &random) {
-            WorkerCounters.bump(counters.retried)
+            counters.retried.bump()
             publishStatus(event(dispatch, .retrying, at: now, error: info))
-            putBack(dispatch, outcome: .retry(after: delay))
+            putBack(dispatch, outcome: failure.outcomeUnknown ? .retryAfterUnknownOutcome(after: delay) : .retry(after: delay))
             return
         }
-        WorkerCounters.bump(counters.failed)
+        counters.failed.bump()
         // The attempt reached the provider, so it counts for pacing like a send.
         finish(dispatch, outcome: .sent, event: event(dispatch, .failed, at: now, error: info))
     }
@@ -137,13 +145,12 @@ extension WorkerCore {
     /// `acknowledgement` says it was counted as awaiting one. Asks the gate in the same lock: this
     /// runs once per finished record, and an acknowledgement may be what lets fetching resume.
     func release(_ dispatch: Dispatch<LaneItem>, done: Bool, acknowledgement: Bool = false) {
-        let step = state.withLock { state in
+        state.withLock { state in
             if acknowledgement { state.awaitingAcknowledgement -= 1 }
             state.settle(partition: dispatch.partition, offset: dispatch.offset, epoch: dispatch.payload.epoch, done: done)
-            return backpressureStep(&state)
+            updateGate(&state)
         }
         settled.signal()
-        applyBackpressure(step)
     }
 
     private func event(
@@ -196,7 +203,7 @@ extension WorkerCore {
         logger.warning("record dead-lettered", metadata: [
             "reason": "\(reason.rawValue)", "partition": "\(partition)", "offset": "\(offset)", "error": "\(error)",
         ])
-        WorkerCounters.bump(counters.deadLettered)
+        counters.deadLettered.bump()
         if let message {
             let event = StatusEvent(
                 for: message, status: .deadLettered, at: now, reason: reason.rawValue,
@@ -206,13 +213,12 @@ extension WorkerCore {
             publishStatus(event)
         }
         publishReliably(record, what: "dead letter") { [self] done in
-            let step = state.withLock { state in
+            state.withLock { state in
                 state.awaitingAcknowledgement -= 1
                 state.settle(partition: partition, offset: offset, epoch: epoch, done: done)
-                return backpressureStep(&state)
+                updateGate(&state)
             }
             settled.signal()
-            applyBackpressure(step)
         }
     }
 }

@@ -15,7 +15,7 @@ final class WorkerCore: Sendable {
     let policy: any SendPolicy
     let logger: Logger
     let clock = MonotonicClock()
-    let counters = WorkerCounters()
+    let counters: WorkerCounters
     let state: Mutex<WorkerState>
     let wakeDispatcher = DispatchSignal()
     /// Revocation and shutdown wait on this for in-progress records to settle.
@@ -28,6 +28,7 @@ final class WorkerCore: Sendable {
         self.senders = senders
         self.policy = policy
         self.logger = logger
+        counters = WorkerCounters(factory: configuration.metricsFactory)
         let scheduler = LaneScheduler<LaneItem>(
             configuration: .init(paceFirstSendFromTakeover: configuration.paceFirstSendAfterTakeover)
         )
@@ -44,73 +45,70 @@ final class WorkerCore: Sendable {
         let verdicts = batch.map { (partition: $0.partition, offset: $0.offset, verdict: RecordIntake.examine($0)) }
         let now = clock.now
         var deadLetters: [(partition: Int32, offset: Int64, epoch: UInt64, verdict: IntakeVerdict)] = []
-        let step = state.withLock { state -> BackpressureStep? in
+        state.withLock { state in
             for item in verdicts {
-                guard var partition = state.partitions[item.partition], !partition.revoking, batch.epoch >= partition.epoch else {
+                // Mutated in place: a copy of the partition's state would copy its tracker's buffers.
+                guard let index = state.partitions.index(forKey: item.partition) else { continue }
+                let (revoking, epoch) = (state.partitions.values[index].revoking, state.partitions.values[index].epoch)
+                guard !revoking, batch.epoch >= epoch else {
                     continue  // not ours any more, or fetched under an older assignment
                 }
                 let alreadyDone: Bool
                 do {
-                    alreadyDone = try partition.tracker.received(item.offset)
+                    alreadyDone = try state.partitions.values[index].tracker.received(item.offset)
                 } catch {
                     logger.error("offset out of order; record left for the next owner", metadata: ["error": "\(error)"])
                     continue
                 }
-                if alreadyDone { state.partitions[item.partition] = partition; continue }
+                if alreadyDone { continue }
                 switch item.verdict {
                 case .accept(let message):
                     state.scheduler.enqueue(
                         partition: item.partition, offset: item.offset, device: message.deviceId,
-                        payload: LaneItem(message: message, epoch: partition.epoch),
+                        payload: LaneItem(message: message, epoch: epoch),
                         notBefore: clock.instant(of: message.scheduledAt),
                         minDelay: message.delay.minSeconds, maxDelay: message.delay.maxSeconds, now: now
                     )
                 case .deadLetter:
-                    partition.inProgress += 1
+                    state.partitions.values[index].inProgress += 1
                     state.awaitingAcknowledgement += 1
-                    deadLetters.append((item.partition, item.offset, partition.epoch, item.verdict))
+                    deadLetters.append((item.partition, item.offset, epoch, item.verdict))
                 }
-                state.partitions[item.partition] = partition
             }
-            return backpressureStep(&state)
+            updateGate(&state)
         }
         for letter in deadLetters {
             deadLetter(partition: letter.partition, offset: letter.offset, epoch: letter.epoch, verdict: letter.verdict)
         }
-        applyBackpressure(step)
         wakeDispatcher.signal()
     }
 
-    /// What the gate decided, with the partitions to pause or resume.
-    typealias BackpressureStep = (action: BackpressureGate.Action, partitions: [Int32])
-
-    /// Under the lock: refreshes the gauges and asks the gate; lists the owned partitions only when
-    /// it acts, since this runs for every finished record.
-    func backpressureStep(_ state: inout WorkerState) -> BackpressureStep? {
-        counters.held.store(state.scheduler.heldCount, ordering: .relaxed)
-        counters.lanes.store(state.scheduler.laneCount, ordering: .relaxed)
-        guard let action = state.gate.update(held: state.scheduler.heldCount + state.awaitingAcknowledgement) else { return nil }
-        return (action, Array(state.partitions.keys))
-    }
-
-    func applyBackpressure(_ step: BackpressureStep?) {
-        guard let (action, partitions) = step, let consumer else { return }
-        let list = partitions.map { TopicPartition(topic: configuration.topics.messages, partition: $0) }
+    /// Under the lock: refreshes the gauges, asks the gate, and pauses or resumes fetching when it
+    /// says so. Applied inside the lock (the consumer only queues the request for its poll thread),
+    /// so the consumer sees pauses and resumes in the order the gate decided them: applied outside,
+    /// a resume could overtake the pause before it and leave fetching paused for good.
+    func updateGate(_ state: inout WorkerState) {
+        counters.held.store(state.scheduler.heldCount)
+        counters.lanes.store(state.scheduler.laneCount)
+        counters.sendsInFlight.store(state.scheduler.inFlightCount)
+        guard let action = state.gate.update(held: state.scheduler.heldCount + state.awaitingAcknowledgement),
+              let consumer else { return }
+        let list = state.partitions.keys.map { TopicPartition(topic: configuration.topics.messages, partition: $0) }
         switch action {
         case .pause:
             consumer.pause(list)
-            counters.pausedForBackpressure.store(true, ordering: .relaxed)
+            counters.pausedForBackpressure.store(true)
             logger.info("fetching paused: too many records held", metadata: ["limit": "\(configuration.maxHeldRecords)"])
         case .resume:
             consumer.resume(list)
-            counters.pausedForBackpressure.store(false, ordering: .relaxed)
+            counters.pausedForBackpressure.store(false)
             logger.info("fetching resumed")
         }
     }
 
     /// Re-checks backpressure after lanes shrank.
     func updateBackpressure() {
-        applyBackpressure(state.withLock { backpressureStep(&$0) })
+        state.withLock { updateGate(&$0) }
     }
 
     // MARK: Rebalance (runs on the consumer's poll thread, inside librdkafka's callback)
@@ -134,7 +132,7 @@ final class WorkerCore: Sendable {
                 // Fetching still starts at the committed offset; only the metadata's skip list is lost.
                 logger.warning("could not read committed offsets; finished records above them may be sent again", metadata: ["error": "\(error)"])
             }
-            let paused = state.withLock { state in
+            state.withLock { state in
                 for partition in mine {
                     var start = committed[partition.partition].map { (offset: $0.offset, metadata: $0.metadata ?? "") }
                     // Our own record of the partition is newer when the group's commit lags behind it.
@@ -144,9 +142,9 @@ final class WorkerCore: Sendable {
                     let tracker = OffsetTracker.resume(committed: start?.offset ?? KafkaOffset.invalid, metadata: start?.metadata)
                     state.partitions[partition.partition] = PartitionState(tracker: tracker, epoch: event.epoch)
                 }
-                return state.gate.isPaused
+                // Under the lock, like every other pause and resume (see `updateGate`).
+                if state.gate.isPaused { consumer?.pause(mine) }
             }
-            if paused { consumer?.pause(mine) }
             logger.info("took over partitions", metadata: ["partitions": "\(mine.map(\.partition))"])
         case .revoked:
             let numbers = Set(mine.map(\.partition))
@@ -263,11 +261,4 @@ final class WorkerCore: Sendable {
 
 extension WorkerCore {
     static let rebalanceErrors: Set<String> = ["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"]
-}
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

@@ -42,10 +42,10 @@ struct WorkerState: Sendable {
     var inProgressTotal: Int { partitions.values.reduce(0) { $0 + $1.inProgress } }
 
     /// Marks a record settled: done in its tracker (when `done`) and no longer in progress.
+    /// Mutates in place: a copy of the partition's state would copy its tracker's buffers.
     mutating func settle(partition: Int32, offset: Int64, epoch: UInt64, done: Bool) {
-        guard var state = partitions[partition], state.epoch == epoch else { return }
-        if done { try? state.tracker.markDone(offset) }
-        state.inProgress -= 1
-        partitions[partition] = state
+        guard let index = partitions.index(forKey: partition), partitions.values[index].epoch == epoch else { return }
+        if done { try? partitions.values[index].tracker.markDone(offset) }
+        partitions.values[index].inProgress -= 1
     }
 }

@@ -1,4 +1,6 @@
+import ContactFiles
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Kafka
 import Logging
@@ -53,12 +55,12 @@ struct PublishCampaignCommand: AsyncParsableCommand {
         do {
             let campaign = try CampaignLoader.load(path: file)
             campaign.warnings.forEach { printError("warning: \($0)") }
-            let optOutSet = try optOut.map { path throws(OptOutError) in try OptOutSet.load(path: path, defaultCountryCode: defaultCountry) }
+            let optOutSet = try optOut.map { path throws(PhoneListError) in try OptOutSet.load(path: path, defaultCountryCode: defaultCountry) }
             plan = try CampaignPlanner.plan(campaign: campaign, optOut: optOutSet ?? OptOutSet(), defaultCountryCode: defaultCountry)
         } catch let error as CampaignFileError {
             printError(error.description)
             throw ExitCode(2)
-        } catch let error as OptOutError {
+        } catch let error as PhoneListError {
             printError(error.description)
             throw ExitCode(2)
         } catch let error as PublishError {

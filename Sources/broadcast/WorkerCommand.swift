@@ -1,12 +1,16 @@
 import ArgumentParser
+import ContactFiles
 import BroadcastModel
 import DevicePolicies
 import Foundation
 import HTTPSenders
 import Kafka
 import Logging
+import Metrics
 import Operations
+import Prometheus
 import Senders
+import ServiceLifecycle
 import WorkerRuntime
 
 struct WorkerCommand: AsyncParsableCommand {
@@ -24,8 +28,10 @@ struct WorkerCommand: AsyncParsableCommand {
         discussion: "whatsapp-cloud and gateway need per-device settings, so with them only listed devices can send; others are paused."
     ))
     var defaultSender: String?
-    @Option(name: .customLong("opt-out"), help: "File of opted-out phones, one E.164 number a line (# comments); bad lines are logged and skipped.")
+    @Option(name: .customLong("opt-out"), help: "File of opted-out phones: one number a line or a CSV with a phone column (# comments); a line that is not a phone refuses the start.")
     var optOutPath: String?
+    @Option(name: .customLong("default-country"), help: "Country code for local numbers in the opt-out file (e.g. 60).")
+    var defaultCountry: String?
     @Option(name: .customLong("opt-out-wait-seconds"), help: "How long to wait at start for the opt-out topic to be read before sending.")
     var optOutWaitSeconds = 15
     @Option(name: .customLong("worker-name"), help: "Name in status events (default host-pid).") var workerName: String?
@@ -34,6 +40,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("session-timeout-ms"), help: "Group session timeout.") var sessionTimeoutMilliseconds = 10_000
     @Option(name: .customLong("max-held"), help: "Records held in lanes before fetching pauses.") var maxHeld = WorkerConfiguration.defaultMaxHeldRecords
     @Option(name: .customLong("commit-interval-ms"), help: "How often progress is committed.") var commitIntervalMilliseconds = 200
+    @Option(name: .customLong("max-in-flight"), help: "Sends in flight at once across all devices (also the HTTP connections per provider host).")
+    var maxInFlight = WorkerConfiguration.defaultMaxSendsInFlight
     @Option(name: .customLong("shutdown-grace-seconds"), help: "How long SIGTERM waits for sends in flight.") var shutdownGraceSeconds = 20
     @OptionGroup var simulation: SimulationOptions
     @Option(name: .customLong("metrics-port"), help: "Serve /metrics (Prometheus), /healthz and /readyz on this port.")
@@ -54,6 +62,7 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         guard optOutWaitSeconds >= 0 else { throw ValidationError("--opt-out-wait-seconds must be 0 or more") }
         guard maxHeld >= 2 else { throw ValidationError("--max-held must be at least 2") }
+        guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
     }
 
     func run() async throws {
@@ -67,6 +76,11 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.maxHeldRecords = maxHeld
         configuration.resumeBelowRecords = WorkerConfiguration.resumeThreshold(maxHeld: maxHeld)
         configuration.commitInterval = .milliseconds(commitIntervalMilliseconds)
+        configuration.maxSendsInFlight = maxInFlight
+        // One registry behind swift-metrics for the whole process: the worker's counters and the
+        // lag tracker write to it as things happen; /metrics only renders it.
+        let registry = PrometheusCollectorRegistry()
+        if metricsPort != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
         configuration.shutdownGrace = .seconds(shutdownGraceSeconds)
 
         var base = ConsumerConfiguration(client: try kafka.clientOptions(clientId: "broadcast-worker-\(name)"), groupId: group)
@@ -77,13 +91,16 @@ struct WorkerCommand: AsyncParsableCommand {
         let lag = ConsumerLagTracker()
         if metricsPort != nil { consumer.statisticsIntervalMilliseconds = 5_000 }
         let optOutClient = try kafka.clientOptions(clientId: "broadcast-optouts-\(name)")
+        let controlClient = try kafka.clientOptions(clientId: "broadcast-control-\(name)")
         let producer = try KafkaProducer(
             configuration: ProducerConfiguration(client: try kafka.clientOptions(clientId: "broadcast-worker-\(name)")),
             logger: logger
         )
+        var transport = HTTPTransport.Configuration()
+        transport.maxConnectionsPerHost = max(transport.maxConnectionsPerHost, maxInFlight)
         let senders = RegistrySenderDirectory(SenderRegistry(
             devices: setup.devices, defaultSender: defaultSender.flatMap(SenderKind.init(rawValue:)),
-            simulated: setup.simulated, logger: logger
+            simulated: setup.simulated, transport: transport, logger: logger
         ))
         let worker: DeviceWorkerService
         let optOuts: OptOutFollower
@@ -109,25 +126,28 @@ struct WorkerCommand: AsyncParsableCommand {
                 "topic": "\(optOuts.topic)", "waited": "\(optOutWaitSeconds)s",
             ])
         }
-        await control.start(client: try kafka.clientOptions(clientId: "broadcast-control-\(name)"), topics: kafka.topics, logger: logger)
-        var metrics: MetricsServer?
-        if let metricsPort {
-            metrics = try await MetricsServer.startForWorker(
-                port: metricsPort, counters: worker.counters, lag: lag, ready: { worker.isReady }, logger: logger
-            )
+        // Pauses and cancels are known before the first send.
+        await control.start(client: controlClient, topics: kafka.topics, logger: logger)
+        let port = metricsPort
+        // Stopped in reverse order: the worker first (sends finish, progress is committed, the
+        // group is left), then what it reads from, then the metrics endpoint.
+        var services: [any Service] = []
+        if let port {
+            let server = Slot<MetricsServer>()
+            services.append(ManagedService("metrics server", start: {
+                server.set(try await MetricsServer.start(port: port, registry: registry, ready: { worker.isReady }, logger: logger))
+            }, stop: { await server.take()?.stop() }))
         }
-        let stopper = Task {
-            let signal = await TerminationSignal.wait()
-            logger.info("signal received; shutting down", metadata: ["signal": "\(signal)"])
-            worker.shutdown()
-        }
-        try await worker.run()
-        stopper.cancel()
-        await metrics?.stop()
-        await control.stop()
+        services.append(ManagedService("opt-out follower", stop: { await optOuts.close() }))
+        services.append(ManagedService("campaign control", stop: { await control.stop() }))
+        services.append(worker)
+        let group = ServiceGroup(configuration: .gracefulOnSignals(services, logger: logger))
+        // Whatever ends the group (a signal, an error), the senders and the producer close last.
+        var failure: (any Error)?
+        do { try await group.run() } catch { failure = error }
         await senders.shutdown()
-        await optOuts.close()
         await producer.close()
+        if let failure { throw failure }
     }
 
     private struct Setup {
@@ -163,16 +183,11 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     private func loadOptOutFile(logger: Logger) throws -> OptOutStore {
-        let loaded: (store: OptOutStore, issues: [String])
         do {
-            loaded = try OptOutStore.loading(file: optOutPath)
+            return try OptOutStore.loading(file: optOutPath, defaultCountryCode: defaultCountry)
         } catch {
-            throw StartupRefused(error.description)
+            throw StartupRefused("opt-out file refused: \(error.description)")
         }
-        for issue in loaded.issues {
-            logger.warning("opt-out file line skipped", metadata: ["file": "\(optOutPath ?? "")", "issue": "\(issue)"])
-        }
-        return loaded.store
     }
 
     /// Every worker reads the whole opt-out topic under a group of its own; it never creates it.

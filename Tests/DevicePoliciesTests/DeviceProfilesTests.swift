@@ -1,3 +1,4 @@
+import ContactFiles
 import AntiSpam
 import DevicePolicies
 import Foundation
@@ -87,19 +88,26 @@ struct OptOutRecordTests {
         #expect(OptOutRecord.record(topic: "t", phone: "+60123456789", optedOut: false).value == nil)
     }
 
-    @Test("the file is read leniently: bad lines are reported masked, good ones kept")
-    func lenientFile() throws {
+    @Test("the file is read with the publisher's phone rule; a line it cannot read refuses the start, by line, masked")
+    func strictFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("optout-\(UUID()).txt").path
-        try "# opted out\n+60123456701\n0123456789012\n+60123456702 # asked by mail\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let loaded = try OptOutStore.loading(file: path)
-        #expect(loaded.store.contains("+60123456701"))
-        #expect(loaded.store.contains("+60123456702"))
-        #expect(loaded.store.count == 2)
-        #expect(loaded.issues.count == 1)
-        #expect(loaded.issues.first?.contains("line 3") == true)
-        #expect(loaded.issues.first?.contains("0123456789012") == false)
+        try "# opted out\n+60 12-345 0001\n60123450002\n+60123456702 # asked by mail\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let store = try OptOutStore.loading(file: path)
+        #expect(store.contains("+60123450001"))
+        #expect(store.contains("+60123450002"))
+        #expect(store.contains("+60123456702"))
+        #expect(store.count == 3)
 
-        #expect(throws: OptOutFileError.self) { try OptOutStore.loading(file: path + ".missing") }
+        try "+60123456701\n012-345 6789\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try OptOutStore.loading(file: path, defaultCountryCode: "60").contains("+60123456789"))
+        do {
+            _ = try OptOutStore.loading(file: path)
+            Issue.record("a local number without a country must refuse the file")
+        } catch {
+            #expect(error.description.contains("line 2"))
+            #expect(!error.description.contains("012-345 6789"))
+        }
+        #expect(throws: PhoneListError.self) { try OptOutStore.loading(file: path + ".missing") }
     }
 }

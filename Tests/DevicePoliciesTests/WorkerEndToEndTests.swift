@@ -100,9 +100,12 @@ struct WorkerEndToEndTests {
         let devices = try DevicesFile.load(path: devicesPath, environment: ["E2E_WA_TOKEN": Self.token])
         let registry = SenderRegistry(devices: devices, defaultSender: .simulated)
 
-        // Opt-out published before the worker starts; the follower reads it from the beginning.
-        _ = try await harness.producer.send(OptOutRecord.record(topic: harness.topics.optOuts, phone: Self.optedOut, optedOut: true))
-        let store = OptOutStore()
+        // Opt-outs written as people type them: on the topic without the "+", and in the file with
+        // spaces and dashes (a list the publisher accepts). The follower reads the topic from the beginning.
+        _ = try await harness.producer.send(OptOutRecord.record(topic: harness.topics.optOuts, phone: "60123450009", optedOut: true))
+        let optOutPath = folder.appendingPathComponent("optout.csv").path
+        try "name,mobile\nFile,+60 12-345 0008 # asked by mail\nOther,60123450007\n".write(toFile: optOutPath, atomically: true, encoding: .utf8)
+        let store = try OptOutStore.loading(file: optOutPath)
         let follower = try OptOutFollower(
             client: KafkaClientOptions(bootstrapServers: harness.bootstrap), topic: harness.topics.optOuts, store: store
         )
@@ -127,6 +130,8 @@ struct WorkerEndToEndTests {
             Self.message("c-1", device: "dev-cloud", phone: "+60123450001", name: "aisha", text: "Hi {name}, your code is {code}.",
                          attributes: ["code": "X42"], delay: 1),
             Self.message("c-2", device: "dev-cloud", phone: Self.optedOut, name: "Opted", text: "Should never arrive", delay: 1),
+            Self.message("c-4", device: "dev-cloud", phone: "+60123450008", name: "Filed", text: "Should never arrive either", delay: 1),
+            Self.message("c-5", device: "dev-cloud", phone: "+60123450007", name: "Other", text: "Nor this", delay: 1),
             Self.message("c-3", device: "dev-cloud", phone: "+60123450003", name: "ben", text: "Promo {A|B} for {name}", greeting: true, delay: 1),
             Self.message("b-1", device: "dev-ban", phone: "+60123450011", name: "cai", text: "First from dev-ban"),
             Self.message("b-2", device: "dev-ban", phone: "+60123450012", name: "dan", text: "Second from dev-ban"),
@@ -172,10 +177,14 @@ struct WorkerEndToEndTests {
         }
         #expect(candidates.contains(c3Lines.first ?? ""))
 
-        // The opted-out phone was never sent to.
-        #expect(finals["c-2"]?.status == .skipped)
-        #expect(finals["c-2"]?.reason == "opt_out")
-        #expect(!requests.contains { (try? $0.json())?["to"] as? String == "60123450009" })
+        // The opted-out phones (topic and file, in any written form) were never sent to.
+        for id in ["c-2", "c-4", "c-5"] {
+            #expect(finals[id]?.status == .skipped, "\(id)")
+            #expect(finals[id]?.reason == "opt_out", "\(id)")
+        }
+        for phone in ["60123450009", "60123450008", "60123450007"] {
+            #expect(!requests.contains { (try? $0.json())?["to"] as? String == phone }, "\(phone) was messaged")
+        }
 
         // dev-ban: the ban-like answer fails b-1 and pauses the device; b-2 is held, then sent after the cool-off.
         let failed = try #require(finals["b-1"])

@@ -1,3 +1,5 @@
+import DevicePolicies
+import ContactFiles
 import BroadcastModel
 import Foundation
 import Kafka
@@ -84,7 +86,7 @@ import WorkerRuntime
         // The report over the projection: one row per recipient of the campaign.
         let campaign = try await reopened.messages(campaignId: "cmp-1")
         let report = RecipientReport(kind: .campaign, id: "cmp-1", messages: campaign)
-        let rows = report.csv(section: .recipients).split(separator: "\n").dropFirst().map { CSV.parse(line: String($0)) }
+        let rows = report.csv(section: .recipients).split(separator: "\n").dropFirst().map { csvRow(String($0)) }
         let expectedIds = stream.expectedMessages.values.filter { $0.campaignId == "cmp-1" }.map(\.messageId).sorted()
         #expect(rows.map { $0[0] } == expectedIds)
         for row in rows {

@@ -3,9 +3,10 @@ import Foundation
 import FoundationNetworking
 #endif
 @testable import Operations
+import Prometheus
 import Synchronization
 import Testing
-import WorkerRuntime
+@testable import WorkerRuntime
 
 @Suite struct MetricsServerTests {
     /// Parses the Prometheus text format into `name{labels}` → value.
@@ -24,17 +25,21 @@ import WorkerRuntime
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
-    @Test func scrapesWorkerCountersLagAndHealth() async throws {
-        let snapshotJSON = #"{"sent":7,"failed":2,"retried":5,"skipped":1,"expired":0,"deadLettered":3,"held":11,"lanes":4,"fetchingPaused":true}"#
-        let snapshot = try JSONDecoder().decode(WorkerCounters.Snapshot.self, from: Data(snapshotJSON.utf8))
-        let sample = Mutex(WorkerMetricsSample(snapshot))
-        let lag = ConsumerLagTracker()
+    @Test("the worker's counters and the lag tracker write to the registry as things happen; /metrics renders it")
+    func scrapesWorkerCountersLagAndHealth() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        let counters = WorkerCounters(factory: factory)
+        for _ in 0..<7 { counters.sent.bump() }
+        for _ in 0..<3 { counters.deadLettered.bump() }
+        for _ in 0..<5 { counters.retried.bump() }
+        counters.held.store(11)
+        counters.lanes.store(4)
+        counters.pausedForBackpressure.store(true)
+        let lag = ConsumerLagTracker(factory: factory)
         lag.handle(KafkaStatisticsTests.sample)
         let ready = Atomic<Bool>(false)
-        let metrics = WorkerMetrics(sample: { sample.withLock { $0 } }, lags: { lag.lags })
-        let server = try await MetricsServer.start(
-            host: "127.0.0.1", port: 0,
-            routes: MetricsRoutes(metrics: { metrics.render() }, ready: { ready.load(ordering: .relaxed) }))
+        let server = try await MetricsServer.start(host: "127.0.0.1", port: 0, registry: registry, ready: { ready.load(ordering: .relaxed) })
 
         let (status, body) = try await Self.get(server.port, "/metrics")
         #expect(status == 200)
@@ -45,12 +50,15 @@ import WorkerRuntime
         #expect(values["broadcast_worker_dead_letters_total"] == 3)
         #expect(values["broadcast_worker_records_held"] == 11)
         #expect(values["broadcast_worker_lanes"] == 4)
+        #expect(values["broadcast_worker_sends_in_flight"] == 0)
         #expect(values["broadcast_worker_fetching_paused"] == 1)
         #expect(values[#"broadcast_consumer_lag{topic="broadcast.messages",partition="0"}"#] == 30)
         #expect(body.contains("# TYPE broadcast_worker_messages_total counter"))
+        #expect(counters.snapshot.sent == 7 && counters.snapshot.fetchingPaused)
 
-        // Counters follow the worker's totals between scrapes; lag of partitions given up disappears.
-        sample.withLock { $0.sent = 9 }
+        // Counters follow the worker between scrapes; lag of partitions given up disappears.
+        counters.sent.bump()
+        counters.sent.bump()
         lag.handle(#"{"topics":{"broadcast.messages":{"partitions":{"2":{"consumer_lag":5}}}}}"#)
         let next = Self.parse(try await Self.get(server.port, "/metrics").1)
         #expect(next[#"broadcast_worker_messages_total{outcome="sent"}"#] == 9)
@@ -62,16 +70,6 @@ import WorkerRuntime
         ready.store(true, ordering: .relaxed)
         #expect(try await Self.get(server.port, "/readyz").0 == 200)
         #expect(try await Self.get(server.port, "/nope").0 == 404)
-        await server.stop()
-    }
-
-    @Test func oneCallWorkerServer() async throws {
-        let snapshot = try JSONDecoder().decode(
-            WorkerCounters.Snapshot.self,
-            from: Data(#"{"sent":1,"failed":0,"retried":0,"skipped":0,"expired":0,"deadLettered":0,"held":0,"lanes":0,"fetchingPaused":false}"#.utf8))
-        let server = try await MetricsServer.startForWorker(host: "127.0.0.1", port: 0, snapshot: { snapshot })
-        let values = Self.parse(try await Self.get(server.port, "/metrics").1)
-        #expect(values[#"broadcast_worker_messages_total{outcome="sent"}"#] == 1)
         await server.stop()
     }
 }

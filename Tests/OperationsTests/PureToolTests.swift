@@ -1,3 +1,5 @@
+import DevicePolicies
+import ContactFiles
 import BroadcastModel
 import Foundation
 @testable import Operations
@@ -134,16 +136,19 @@ import WorkerRuntime
         let lines = report.csv(section: .recipients).split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("message_id,phone,device_id,step,status"))
-        let first = CSV.parse(line: lines[1])
+        let first = csvRow(lines[1])
         #expect(first[0] == "m1" && first[1] == "+6012•••••89" && first[4] == "sent" && first[10] == "wamid.1")
-        let second = CSV.parse(line: lines[2])
+        let second = csvRow(lines[2])
         #expect(second[12] == "bad, \"number\"")
         #expect(!report.csv().contains("+60123456789"))
         let full = RecipientReport(kind: .campaign, id: "c1", messages: [message("m1", "d1", .sent)], fullPhone: true)
-        #expect(CSV.parse(line: String(full.csv().split(separator: "\n")[1]))[1] == "+60123456789")
-        let summary = report.csv(section: .devices).split(separator: "\n").map { CSV.parse(line: String($0)) }
+        #expect(csvRow(String(full.csv().split(separator: "\n")[1]))[1] == "+60123456789")
+        let summary = report.csv(section: .devices).split(separator: "\n").map { csvRow(String($0)) }
         #expect(summary[0][0...2] == ["scope", "key", "total"])
         #expect(summary[1][0...2] == ["device", "d1", "2"])
         #expect(CSV.field("=cmd()") == "'=cmd()")
     }
 }
+
+/// One row of CSV output, read back with the reader every contact list goes through.
+func csvRow(_ line: String) -> [String] { CSVParser.records(in: line).first?.fields ?? [] }

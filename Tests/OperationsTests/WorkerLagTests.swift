@@ -5,6 +5,7 @@ import FoundationNetworking
 #endif
 import Kafka
 import Operations
+import Prometheus
 import Senders
 import Synchronization
 import Testing
@@ -27,7 +28,10 @@ struct WorkerLagTests {
     func lagFollowsTheWorker() async throws {
         let harness = try OpsHarness(partitions: 1)
         let sender = GatedSender()
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
         var configuration = WorkerConfiguration(topics: harness.topics, workerName: "lag-worker")
+        configuration.metricsFactory = factory
         configuration.maxHeldRecords = 4
         configuration.resumeBelowRecords = 2
         configuration.commitInterval = .milliseconds(100)
@@ -35,13 +39,13 @@ struct WorkerLagTests {
         var consumer = ConsumerConfiguration(client: harness.client, groupId: "lag-\(UUID())")
         consumer.assignmentStrategy = WorkerConfiguration.recommendedAssignmentStrategy
         consumer.statisticsIntervalMilliseconds = 300
-        let lag = ConsumerLagTracker()
+        let lag = ConsumerLagTracker(factory: factory)
         let worker = try DeviceWorkerService(
             configuration: configuration, consumer: consumer, producer: harness.producer,
             senders: SingleSenderDirectory(sender), statisticsHandler: { lag.handle($0) }
         )
         let run = Task { try await worker.run() }
-        let server = try await MetricsServer.startForWorker(host: "127.0.0.1", port: 0, counters: worker.counters, lag: lag, ready: { worker.isReady })
+        let server = try await MetricsServer.start(host: "127.0.0.1", port: 0, registry: registry, ready: { worker.isReady })
         func metric(_ name: String) async throws -> Double? {
             MetricsServerTests.parse(try await MetricsServerTests.get(server.port, "/metrics").1)[name]
         }

@@ -1,3 +1,4 @@
+import ContactFiles
 import BroadcastModel
 import Foundation
 import Publishing
@@ -57,7 +58,7 @@ import Testing
     @Test func unreadableOptOutLinesAreErrors() throws {
         let fixture = try CampaignFixture()
         let path = try fixture.write("optout.txt", "+60123456701\nwho?\n")
-        #expect(throws: OptOutError.invalidLines(path: path, [RecipientIssue(line: 2, reason: "\"w•••\" is not a phone number")])) {
+        #expect(throws: PhoneListError.invalidLines(path: path, [PhoneListIssue(line: 2, masked: "w•••")])) {
             _ = try OptOutSet.load(path: path, defaultCountryCode: "60")
         }
     }

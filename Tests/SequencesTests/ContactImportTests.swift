@@ -5,25 +5,19 @@ import Testing
 
 @Suite("CSV and contact import")
 struct ContactImportTests {
-    @Test func readsQuotedFieldsCRLFAndBOM() throws {
-        let text = "\u{FEFF}phone,name,note\r\n+60123456789,\"Tan, Ah Kow\",\"said \"\"hi\"\"\"\r\n\r\n+60123456780,Siti,\"two\nlines\"\r\n"
-        let rows = try CSVReader.rows(text)
-        #expect(rows.map(\.fields) == [
-            ["phone", "name", "note"],
-            ["+60123456789", "Tan, Ah Kow", "said \"hi\""],
-            ["+60123456780", "Siti", "two\nlines"],
-        ])
-        #expect(rows.map(\.line) == [1, 2, 4])
+    @Test func readsQuotedFieldsCRLFAndBOMWithTheSharedReader() throws {
+        let text = "\u{FEFF}Mobile,Full Name,note\r\n+60123456789,\"Tan, Ah Kow\",\"said \"\"hi\"\"\"\r\n\r\n+60123456780,Siti,\"two\nlines\"\r\n"
+        let result = try ContactImport(defaultDeviceId: "dev-a").parse(text)
+        #expect(result.problems.isEmpty)
+        #expect(result.contacts.map(\.name) == ["Tan, Ah Kow", "Siti"])
+        #expect(result.contacts.map { $0.attributes["note"] } == ["said \"hi\"", "two\nlines"])
     }
 
-    @Test func keepsEmptyFieldsAndALastLineWithoutNewline() throws {
-        let rows = try CSVReader.rows("a,,\"\"\nb,c,d")
-        #expect(rows.map(\.fields) == [["a", "", ""], ["b", "c", "d"]])
-    }
-
-    @Test func reportsBrokenQuoting() {
-        #expect(throws: CSVReader.Failure.unterminatedQuote(line: 2)) { try CSVReader.rows("a\n\"open,b\nc") }
-        #expect(throws: CSVReader.Failure.characterAfterQuote(line: 1)) { try CSVReader.rows("\"a\"b,c") }
+    @Test func reportsBrokenQuotingByLine() throws {
+        let result = try ContactImport(defaultDeviceId: "dev-a").parse("phone,name\n+60123456789,\"a\"b\n+60123456780,ok\n")
+        #expect(result.contacts.map(\.phone) == ["+60123456780"])
+        #expect(result.problems.map(\.line) == [2])
+        #expect(throws: ContactImportError.self) { try ContactImport(defaultDeviceId: "dev-a").parse("\"phone,name\n") }
     }
 
     @Test func importsContactsAndReportsBadRowsWithLineNumbers() throws {

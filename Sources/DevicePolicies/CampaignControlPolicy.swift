@@ -1,6 +1,7 @@
 import BroadcastModel
 import Foundation
 import Senders
+import Operations
 import WorkerRuntime
 
 /// A `SendPolicy` that obeys campaign pause, resume and cancel before asking the wrapped policy.

@@ -1,3 +1,6 @@
+import BroadcastModel
+import DeviceWorker
+
 /// Drives `LaneScheduler` through a whole backlog on a virtual clock to measure its own cost
 /// (no sender, no Kafka): how many dispatch-and-complete cycles per second of real time it can do.
 public enum SchedulerBenchmark {
@@ -39,8 +42,7 @@ public enum SchedulerBenchmark {
                 _ = try? scheduler.complete(device: dispatch.device, outcome: .sent, now: virtualNow)
             }
         }
-        let elapsed = start.duration(to: clock.now)
-        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let wall = start.duration(to: clock.now).seconds
         return Result(dispatches: dispatches, virtualSeconds: virtualNow, wallSeconds: wall,
                       dispatchesPerSecond: wall > 0 ? Double(dispatches) / wall : 0)
     }

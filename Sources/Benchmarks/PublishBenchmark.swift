@@ -1,7 +1,9 @@
 import BroadcastModel
+import ContactFiles
 import Foundation
 import Kafka
 import Logging
+import Publishing
 
 /// `broadcast bench publish`: publishes a generated campaign of N recipients on an embedded
 /// cluster and, in the same run, produces as many records of the same sizes straight through the
@@ -49,7 +51,7 @@ public enum PublishBenchmark {
 
         // Raw first: same records count and sizes as the campaign will produce.
         let campaign = try CampaignLoader.load(path: campaignPath)
-        let sample = sampleSizes(campaign: campaign)
+        let sample = campaign.sampleRecordSizes()
         let rawRate = try await produceRaw(cluster: cluster, topics: raw, records: recipients * 2, sizes: sample, devices: campaign.devices, logger: logger)
 
         let producer = try await warmProducer(cluster: cluster, topics: topics, logger: logger)
@@ -119,15 +121,6 @@ public enum PublishBenchmark {
         return path
     }
 
-    private static func sampleSizes(campaign: Campaign) -> (message: Int, status: Int) {
-        let builder = RecordBuilder(campaign: campaign, topics: PublishTopics(), attributeNames: ["city"], createdAt: Date())
-        var batch = builder.makeBatch(recipients: 1)
-        let phone = "+60121000000"
-        builder.append(
-            messageId: MessageID.make(campaignId: campaign.id, phone: phone), phone: phone, name: "Customer 0",
-            deviceId: campaign.devices[0], attribute: { _ in "Kuala Lumpur" }, to: &batch)
-        return (batch.value(of: 0).count, batch.value(of: 1).count)
-    }
 
     private static func warmProducer(cluster: EmbeddedKafkaCluster, topics: PublishTopics, logger: Logger) async throws -> KafkaProducer {
         let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
@@ -178,10 +171,7 @@ public enum PublishBenchmark {
         return Double(records) / elapsed
     }
 
-    private static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let (s, atto) = (ContinuousClock.now - start).components
-        return Double(s) + Double(atto) / 1e18
-    }
+    private static func seconds(since start: ContinuousClock.Instant) -> Double { (ContinuousClock.now - start).seconds }
 
     private static func round(_ value: Double, _ places: Int) -> Double {
         let scale = pow(10, Double(places))

@@ -1,3 +1,4 @@
+import BroadcastModel
 import Foundation
 
 /// Throughput of the message codec, as `broadcast bench` reports it.
@@ -88,7 +89,7 @@ public enum CodecBenchmark {
     }
 
     private static func rate(_ count: Int, _ duration: Duration) -> Double {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.seconds
         return seconds > 0 ? Double(count) / seconds : 0
     }
 }

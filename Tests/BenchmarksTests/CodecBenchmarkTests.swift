@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import BroadcastModel
+import Benchmarks
+import BroadcastModel
 
 @Suite struct CodecBenchmarkTests {
     @Test func sampleIsATypicalValidCampaignRecord() throws {

@@ -1,4 +1,4 @@
-import Publishing
+import ContactFiles
 import Testing
 
 private func parse(_ text: String, pieceSize: Int? = nil) -> [CSVRecord] {
