@@ -102,7 +102,15 @@ import Testing
 
     @Test func headerWithoutPhoneIsACampaignError() throws {
         let fixture = try CampaignFixture()
-        let path = try fixture.campaign(csv: "mobile,name\n+60123456701,A\n")
+        let path = try fixture.campaign(csv: "telephone,name\n+60123456701,A\n")
         #expect(throws: PublishError.self) { _ = try fixture.plan(path) }
+    }
+
+    @Test("the header aliases the sequence contact import accepts work here too")
+    func sharedHeaderAliases() throws {
+        let fixture = try CampaignFixture()
+        let plan = try fixture.plan(try fixture.campaign(csv: "MSISDN,Full Name\n+60123456701,Aisha\n"))
+        #expect(plan.counts.recipients == 1)
+        #expect(try plan.recipients().map(\.name) == ["Aisha"])
     }
 }
