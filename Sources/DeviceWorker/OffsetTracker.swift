@@ -6,8 +6,8 @@ import DequeModule
 /// between two received ones that never arrived does not exist. The commit point is the lowest
 /// received-but-not-done offset, or `lastReceived + 1` when everything received is done. Done
 /// offsets above it travel in the commit metadata (`CommitMetadata`) so a new owner skips them.
-/// The only source of duplicates is that metadata being truncated to `metadataByteLimit`: done
-/// offsets that did not fit are processed again by the next owner.
+/// After a commit, the only finished records a new owner processes again are done offsets that did
+/// not fit in `metadataByteLimit`; a crash also repeats what finished after the last commit.
 ///
 /// Memory is O(received and not yet below the commit point). `received` is O(1), `markDone`
 /// O(log n), `committableOffset` O(1), `commitMetadata` O(entries scanned, stopping at the limit).
