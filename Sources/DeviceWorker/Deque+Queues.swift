@@ -27,14 +27,16 @@ extension Deque {
         if !removed.isEmpty { self = kept }
         return removed
     }
+}
 
-    /// The first position whose element is not below the key (`isBelow` false): a lower bound
-    /// over a queue kept in ascending order.
-    func lowerBound(_ isBelow: (Element) -> Bool) -> Int {
-        var low = 0
-        var high = count
+extension RandomAccessCollection where Index == Int {
+    /// First position whose element does not satisfy `isBelow` (the collection is partitioned by
+    /// it, e.g. ascending offsets and `$0.offset < key`): a binary search, O(log n).
+    func partitionPoint(_ isBelow: (Element) -> Bool) -> Int {
+        var low = startIndex
+        var high = endIndex
         while low < high {
-            let mid = (low + high) / 2
+            let mid = low + (high - low) / 2
             if isBelow(self[mid]) { low = mid + 1 } else { high = mid }
         }
         return low

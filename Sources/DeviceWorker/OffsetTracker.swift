@@ -75,7 +75,7 @@ public struct OffsetTracker: Sendable {
         }
         let index = inherited.partitionPoint { $0.upperBound < offset }
         if index < inherited.count, inherited[index].contains(offset) { return true }
-        let position = entries.lowerBound { $0.offset < offset }
+        let position = entries.partitionPoint { $0.offset < offset }
         return position < entries.count && entries[position].offset == offset && entries[position].done
     }
 
@@ -108,7 +108,7 @@ public struct OffsetTracker: Sendable {
     /// Idempotent; offsets already below the commit point are accepted silently.
     /// - Throws: `.notReceived` for an offset above the commit point that was never received.
     public mutating func markDone(_ offset: Int64) throws(OffsetTrackerError) {
-        let position = entries.lowerBound { $0.offset < offset }
+        let position = entries.partitionPoint { $0.offset < offset }
         guard position < entries.count, entries[position].offset == offset else {
             if isAlreadyDone(offset) { return }
             throw .notReceived(offset: offset, commitPoint: currentCommitOffset)
@@ -207,18 +207,5 @@ public enum OffsetTrackerError: Error, Equatable, CustomStringConvertible {
         case let .notReceived(offset, commitPoint):
             "offset \(offset) marked done but never received (commit point \(commitPoint.map(String.init) ?? "none")): call received(_:) for every delivered record first"
         }
-    }
-}
-
-extension Array {
-    /// First index whose element does not satisfy `isBelow` (the array is partitioned by it).
-    func partitionPoint(_ isBelow: (Element) -> Bool) -> Int {
-        var low = 0
-        var high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if isBelow(self[mid]) { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 }
