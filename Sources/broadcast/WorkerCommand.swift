@@ -34,7 +34,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("session-timeout-ms"), help: "Group session timeout.") var sessionTimeoutMilliseconds = 10_000
     @Option(name: .customLong("max-held"), help: "Records held in lanes before fetching pauses.") var maxHeld = WorkerConfiguration.defaultMaxHeldRecords
     @Option(name: .customLong("commit-interval-ms"), help: "How often progress is committed.") var commitIntervalMilliseconds = 200
-    @Option(name: .customLong("shutdown-grace-seconds"), help: "How long SIGTERM waits for sends in flight.") var shutdownGraceSeconds = 20
+    @Option(name: .customLong("shutdown-grace-seconds"), help: ArgumentHelp(
+        "The whole graceful stop after SIGTERM: sends in flight, the final commit, leaving the group, flushing status events.",
+        discussion: "Give the process longer than this before it is killed (Kubernetes terminationGracePeriodSeconds, compose stop_grace_period): 10 s more is safe."
+    ))
+    // WorkerConfiguration.defaultShutdownGraceSeconds, written out for .ci/check-deploy.py.
+    var shutdownGraceSeconds = 30
     @OptionGroup var simulation: SimulationOptions
     @Option(name: .customLong("metrics-port"), help: "Serve /metrics (Prometheus), /healthz and /readyz on this port.")
     var metricsPort: Int?
@@ -54,6 +59,7 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         guard optOutWaitSeconds >= 0 else { throw ValidationError("--opt-out-wait-seconds must be 0 or more") }
         guard maxHeld >= 2 else { throw ValidationError("--max-held must be at least 2") }
+        guard shutdownGraceSeconds >= 1 else { throw ValidationError("--shutdown-grace-seconds must be at least 1") }
     }
 
     func run() async throws {
@@ -116,18 +122,24 @@ struct WorkerCommand: AsyncParsableCommand {
                 port: metricsPort, counters: worker.counters, lag: lag, ready: { worker.isReady }, logger: logger
             )
         }
+        let grace = configuration.shutdownGrace
         let stopper = Task {
             let signal = await TerminationSignal.wait()
             logger.info("signal received; shutting down", metadata: ["signal": "\(signal)"])
             worker.shutdown()
+            // The grace is the whole stop: a step stuck past it (a broker that does not answer)
+            // ends here, before the deployment's kill, with the reason in the log.
+            try await Task.sleep(for: grace + .seconds(1))
+            logger.error("shutdown took longer than --shutdown-grace-seconds; exiting", metadata: ["grace": "\(grace)"])
+            Foundation.exit(EXIT_FAILURE)
         }
         try await worker.run()
-        stopper.cancel()
         await metrics?.stop()
         await control.stop()
         await senders.shutdown()
         await optOuts.close()
-        await producer.close()
+        await producer.close(flushTimeout: worker.shutdownRemaining ?? .seconds(5))
+        stopper.cancel()
     }
 
     private struct Setup {
