@@ -237,9 +237,10 @@ final class WorkerCore: Sendable {
 
     /// Commits, with the new generation, what this worker finished on partitions it gave up when the
     /// rebalance refused its hand-over commit (an eager revocation runs while the group is already
-    /// joining on some brokers, librdkafka's mock among them). Kafka accepts a commit from any member
-    /// of the current generation; it only moves a partition forward, never back, and carries the
-    /// hand-over mark the new owner waits for (`startingPoints`). Nothing to do when the commit landed.
+    /// joining on some brokers, librdkafka's mock among them) or the assignment was lost. Kafka
+    /// accepts a commit from any member of the current generation; it never moves a partition back,
+    /// and carries the hand-over mark the new owner waits for (`startingPoints`). Nothing to do when
+    /// the commit landed.
     private func handBack(keeping owned: Set<Int32>, control: ConsumerControl) {
         let retired = state.withLock { state in
             state.retired.filter { !owned.contains($0.key) }
@@ -249,7 +250,10 @@ final class WorkerCore: Sendable {
         do {
             let committed = try control.committed(retired.keys.map { TopicPartition(topic: topic, partition: $0) })
             let ahead = committed.compactMap { current -> TopicPartitionOffset? in
-                guard let known = retired[current.partition], known.offset > current.offset else { return nil }
+                // At the same offset ours is the newer record (marked, and it may list more done offsets).
+                guard let known = retired[current.partition], known.offset >= current.offset,
+                      known.offset > current.offset || known.metadata != (current.metadata ?? "")
+                else { return nil }
                 return TopicPartitionOffset(topic: topic, partition: current.partition, offset: known.offset, metadata: known.metadata)
             }
             try control.commit(ahead)
