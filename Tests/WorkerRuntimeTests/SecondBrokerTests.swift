@@ -6,8 +6,10 @@ import Testing
 
 extension HandOverTests {
 /// The mock cluster refuses commits while a group rebalances, so on it a hand-over may repeat a
-/// send and the tests allow one per device. A broker that behaves like Kafka accepts the commit made
-/// inside the revocation callback: there a clean hand-over must repeat nothing at all.
+/// send and the tests allow one per device. On a broker that accepts the revocation's commit a clean
+/// hand-over must repeat nothing at all. noida-db also bumps the generation as soon as a member
+/// leaves, so the survivor's next periodic commit is refused with ILLEGAL_GENERATION and librdkafka
+/// drops its assignment as lost: that path must repeat nothing either (it repeated 2-5 sends before).
 @Suite("Worker processes on a second broker implementation (noida-db)")
 struct SecondBrokerTests {
     @Test(
