@@ -66,7 +66,8 @@ ENV BROADCAST_LOG_LEVEL=info
 USER 10001:10001
 
 # SIGTERM is what both Docker and Kubernetes send; the worker stops fetching, lets sends in flight
-# finish (--shutdown-grace-seconds, default 20), commits and leaves the group. Give it longer than that.
+# finish, commits and leaves the group, all within --shutdown-grace-seconds (default 30). Give it
+# longer than that (10 s more).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["broadcast"]
 CMD ["--help"]

@@ -2,29 +2,43 @@ import Foundation
 
 /// Encodes which offsets above a committed offset are already done, for Kafka's commit metadata.
 ///
-/// Layout before base64: `"D"`, version `1`, varint(base), then pairs varint(skip), varint(run)
-/// walking upward from `base` (skip offsets not known done, then `run` done offsets), then a
-/// 4-byte FNV-1a checksum. The base is repeated so metadata that no longer belongs to the
+/// Layout before base64: `"D"`, version `2`, a flags byte, varint(base), then pairs varint(skip),
+/// varint(run) walking upward from `base` (skip offsets not known done, then `run` done offsets),
+/// then a 4-byte FNV-1a checksum. Version 1 (no flags byte) is still read. Flag `handOver` says the
+/// owner wrote this commit as it gave the partition up: nothing it did is missing from it, so the
+/// next owner need not wait for more. The base is repeated so metadata that no longer belongs to the
 /// committed offset (offsets reset by an operator, another tool's commit) is rejected, and the
 /// checksum rejects strings that merely look like base64: wrongly trusted metadata would skip
 /// records, which is loss, so anything doubtful is ignored.
 public enum CommitMetadata {
     static let magic: UInt8 = 0x44
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
     static let checksumSize = 4
+    static let handOverFlag: UInt8 = 0x01
 
     /// Done intervals (sorted, non-overlapping, each `>= base`) decoded from `metadata`, or nil if
     /// it is empty, malformed, or written for another base offset.
     public static func decode(_ metadata: String, base: Int64) -> [ClosedRange<Int64>]? {
+        decodeAll(metadata, base: base)?.intervals
+    }
+
+    /// True when `metadata` was written for `base` by an owner giving the partition up
+    /// (`OffsetTracker.handOverCommit()`): its commit is complete.
+    public static func isHandOver(_ metadata: String, base: Int64) -> Bool {
+        decodeAll(metadata, base: base)?.handOver ?? false
+    }
+
+    private static func decodeAll(_ metadata: String, base: Int64) -> (intervals: [ClosedRange<Int64>], handOver: Bool)? {
         guard !metadata.isEmpty, let data = Data(base64Encoded: metadata) else { return nil }
         let bytes = [UInt8](data)
         guard bytes.count >= 3 + checksumSize else { return nil }
         let body = bytes[..<(bytes.count - checksumSize)]
         let stored = bytes[(bytes.count - checksumSize)...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        guard stored == fnv1a(body), body[body.startIndex] == magic, body[body.startIndex + 1] == version else {
-            return nil
-        }
-        var reader = VarintReader(bytes: body, position: body.startIndex + 2)
+        guard stored == fnv1a(body), body[body.startIndex] == magic else { return nil }
+        let written = body[body.startIndex + 1]
+        guard written == 1 || (written == version && body.count >= 4) else { return nil }
+        let flags = written == 1 ? 0 : body[body.startIndex + 2]
+        var reader = VarintReader(bytes: body, position: body.startIndex + (written == 1 ? 2 : 3))
         guard let encodedBase = reader.next(), encodedBase == UInt64(bitPattern: base), base >= 0 else { return nil }
         var intervals: [ClosedRange<Int64>] = []
         var position = base
@@ -36,7 +50,7 @@ public enum CommitMetadata {
             intervals.append(start...end)
             position = next
         }
-        return intervals
+        return (intervals, flags & handOverFlag != 0)
     }
 
     private static func add(_ value: Int64, _ delta: UInt64) -> Int64? {
@@ -63,13 +77,16 @@ struct CommitMetadataWriter {
     private var position: Int64
     private var pending: ClosedRange<Int64>?
     private let maxRawBytes: Int
+    private let handOver: Bool
     private(set) var isFull = false
     private(set) var intervalCount = 0
 
-    init(base: Int64, byteLimit: Int) {
+    /// - Parameter handOver: mark the commit as its owner's last (see `CommitMetadata`).
+    init(base: Int64, byteLimit: Int, handOver: Bool = false) {
         // base64 turns every 3 bytes into 4 characters.
         maxRawBytes = Swift.max(0, byteLimit) / 4 * 3
-        bytes = [CommitMetadata.magic, CommitMetadata.version]
+        self.handOver = handOver
+        bytes = [CommitMetadata.magic, CommitMetadata.version, handOver ? CommitMetadata.handOverFlag : 0]
         appendVarint(UInt64(bitPattern: base), to: &bytes)
         position = base
         isFull = bytes.count + CommitMetadata.checksumSize > maxRawBytes
@@ -90,11 +107,12 @@ struct CommitMetadataWriter {
         return !isFull
     }
 
-    /// The base64 metadata; empty when no done interval fits (nothing worth remembering).
+    /// The base64 metadata; empty when no done interval fits and it is no hand-over (nothing
+    /// worth remembering).
     mutating func finish() -> String {
         if let current = pending { flush(current) }
         pending = nil
-        guard intervalCount > 0 else { return "" }
+        guard intervalCount > 0 || handOver else { return "" }
         var output = bytes
         let checksum = CommitMetadata.fnv1a(bytes)
         output += [UInt8(checksum >> 24), UInt8(truncatingIfNeeded: checksum >> 16),

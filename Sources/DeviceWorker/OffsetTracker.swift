@@ -139,6 +139,14 @@ public struct OffsetTracker: Sendable {
         currentCommitOffset.map { ($0, commitMetadata) }
     }
 
+    /// The commit an owner makes as it gives the partition up: the commit point now, whether or not
+    /// it was committed already, with metadata marked as a hand-over (`CommitMetadata.isHandOver`)
+    /// so the next owner knows nothing more is coming. Nil when nothing was received or resumed.
+    public func handOverCommit() -> CommitPoint? {
+        guard let offset = currentCommitOffset else { return nil }
+        return CommitPoint(offset: offset, metadata: metadata(handOver: true), generation: generation)
+    }
+
     /// Kafka acknowledged `point`. A late acknowledgement of an older point is ignored.
     public mutating func markCommitted(_ point: CommitPoint) {
         if point.generation > committedGeneration { committedGeneration = point.generation }
@@ -146,9 +154,11 @@ public struct OffsetTracker: Sendable {
 
     /// Base64 metadata listing done offsets above the commit point, lowest first, truncated to
     /// `metadataByteLimit`; empty when there is none.
-    public var commitMetadata: String {
+    public var commitMetadata: String { metadata(handOver: false) }
+
+    private func metadata(handOver: Bool) -> String {
         guard let base = currentCommitOffset else { return "" }
-        var writer = CommitMetadataWriter(base: base, byteLimit: metadataByteLimit)
+        var writer = CommitMetadataWriter(base: base, byteLimit: metadataByteLimit, handOver: handOver)
         if doneEntries > 0 {
             // Consecutive done entries merge across missing offsets: those do not exist.
             var runStart: Int64?

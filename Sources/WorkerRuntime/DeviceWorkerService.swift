@@ -102,17 +102,20 @@ public final class DeviceWorkerService: Service, Sendable {
         }
 
         await waitForStop()
-        core.logger.info("worker stopping: no new sends; waiting for sends in flight")
+        let configuration = core.configuration
+        core.logger.info("worker stopping: no new sends; waiting for sends in flight", metadata: ["budget": "\(configuration.shutdownGrace)"])
         let owned = core.state.withLock { state in
             state.stopping = true
-            return state.partitions.keys.map { TopicPartition(topic: core.configuration.topics.messages, partition: $0) }
+            state.shutdownDeadline = .now + configuration.shutdownGrace
+            return state.partitions.keys.map { TopicPartition(topic: configuration.topics.messages, partition: $0) }
         }
         consumer.pause(owned)
         core.wakeDispatcher.signal()
-        await offloadWait { core.waitForSettled(partitions: nil, grace: core.configuration.shutdownGrace) }
+        await offloadWait { core.waitForSettled(partitions: nil, grace: configuration.shutdownGrace - configuration.shutdownReserve) }
         committer.cancel()
+        _ = await committer.value
         await core.commitProgress()
-        // Leaving the group runs the final revocation, which commits once more.
+        // Leaving the group runs the final revocation, which commits once more, marked as a hand-over.
         await consumer.close()
         _ = await reader.value
         dispatcherStop.set()
@@ -124,6 +127,12 @@ public final class DeviceWorkerService: Service, Sendable {
     /// Asks `run()` to stop gracefully. Safe from any thread, any number of times.
     public func shutdown() {
         stopRequested.signal()
+    }
+
+    /// What is left of the shutdown grace (zero once spent), or nil before the stop began: the
+    /// caller's own closing steps (the producer's flush) fit in it.
+    public var shutdownRemaining: Duration? {
+        core.state.withLock { $0.shutdownDeadline }.map { max(.zero, $0 - .now) }
     }
 
     private func waitForStop() async {

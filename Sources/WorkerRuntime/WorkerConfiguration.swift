@@ -33,11 +33,19 @@ public struct WorkerConfiguration: Sendable {
     public var commitInterval: Duration = .milliseconds(200)
     /// How long a revocation waits for sends in flight before committing what is done.
     public var revokeGrace: Duration = .seconds(15)
-    /// How long shutdown waits for sends in flight.
-    public var shutdownGrace: Duration = .seconds(20)
+    /// The whole graceful stop, from `shutdown()` to the end of `run()` and the caller's closing of
+    /// the producer: sends in flight get all of it but `shutdownReserve`, then the final commit,
+    /// leaving the group and the producer's flush share the rest. A deployment gives the process
+    /// longer than this before it kills it (`terminationGracePeriodSeconds`, see deploy/).
+    public var shutdownGrace: Duration = .seconds(Self.defaultShutdownGraceSeconds)
+    public static let defaultShutdownGraceSeconds = 30
+
+    /// What sends in flight leave of the shutdown grace for committing, leaving and flushing.
+    public var shutdownReserve: Duration { min(.seconds(10), shutdownGrace / 3) }
     public var retryPolicy = RetryPolicy()
-    /// How long a worker waits after an assignment before reading where to resume, so that previous
-    /// owners can hand back progress the rebalance refused to commit.
+    /// How long a new owner waits at most for a previous owner to hand back progress whose commit
+    /// the rebalance refused (librdkafka's mock cluster does). Only partitions whose last commit
+    /// lacks the hand-over mark wait: on a broker that accepts the revocation's commit, none do.
     public var handOverSettleDelay: Duration = .seconds(2)
     /// Pace a device's first send after takeover as if it had just sent (the previous owner may have).
     public var paceFirstSendAfterTakeover = true

@@ -21,6 +21,8 @@ final class WorkerCore: Sendable {
     /// Revocation and shutdown wait on this for in-progress records to settle.
     let settled = DispatchSignal()
     let consumerRef = Mutex<KafkaConsumer?>(nil)
+    /// Held around every offset commit (see `commitProgress(control:)`).
+    let commitGate = Mutex<Void>(())
 
     init(configuration: WorkerConfiguration, producer: KafkaProducer, senders: any SenderDirectory, policy: any SendPolicy, logger: Logger) throws {
         self.configuration = configuration
@@ -121,22 +123,14 @@ final class WorkerCore: Sendable {
         switch event.kind {
         case .assigned:
             handBack(keeping: Set(mine.map(\.partition)), control: control)
-            if !mine.isEmpty {
-                // Give previous owners a moment to hand back progress whose commit the rebalance refused.
-                Thread.sleep(forTimeInterval: configuration.handOverSettleDelay.seconds)
-            }
-            var committed: [Int32: TopicPartitionOffset] = [:]
-            do {
-                for offset in try control.committed(mine) { committed[offset.partition] = offset }
-            } catch {
-                // Fetching still starts at the committed offset; only the metadata's skip list is lost.
-                logger.warning("could not read committed offsets; finished records above them may be sent again", metadata: ["error": "\(error)"])
-            }
+            let committed = startingPoints(mine, control: control)
             state.withLock { state in
                 for partition in mine {
                     var start = committed[partition.partition].map { (offset: $0.offset, metadata: $0.metadata ?? "") }
-                    // Our own record of the partition is newer when the group's commit lags behind it.
-                    if let known = state.retired.removeValue(forKey: partition.partition), known.offset > (start?.offset ?? -1) {
+                    // Our own record of the partition is newer when our hand-over commit did not
+                    // land: nobody owned it since (the record lives one rebalance only), and at the
+                    // same offset our metadata may list more done offsets than the group's.
+                    if let known = state.retired.removeValue(forKey: partition.partition), known.offset >= (start?.offset ?? -1) {
                         start = known
                     }
                     let tracker = OffsetTracker.resume(committed: start?.offset ?? KafkaOffset.invalid, metadata: start?.metadata)
@@ -154,30 +148,36 @@ final class WorkerCore: Sendable {
                     _ = state.scheduler.revoke(partition: number)
                 }
             }
-            if !event.lost {
-                let started = ContinuousClock.now
-                waitForSettled(partitions: numbers, grace: configuration.revokeGrace)
-                logger.debug("revocation waited for sends in flight", metadata: ["waited": "\(ContinuousClock.now - started)"])
-            }
-            let offsets = state.withLock { state in
-                defer {
-                    for number in numbers {
-                        if let known = state.partitions.removeValue(forKey: number)?.tracker.position { state.retired[number] = known }
+            // A lost assignment waits too: a send in flight has reached the provider, so its outcome
+            // belongs in what is handed back (librdkafka reports a commit refused with
+            // ILLEGAL_GENERATION as a lost assignment, e.g. when a broker bumps the generation as a
+            // member leaves, before this worker heard of the rebalance).
+            let started = ContinuousClock.now
+            waitForSettled(partitions: numbers, grace: revocationGrace)
+            logger.debug("revocation waited for sends in flight", metadata: ["waited": "\(ContinuousClock.now - started)"])
+            // Serialised with periodic commits: none taken before the revocation can land after it.
+            commitGate.withLock { _ in
+                let points = state.withLock { state in
+                    numbers.compactMap { number -> (Int32, CommitPoint)? in
+                        guard let point = state.partitions.removeValue(forKey: number)?.tracker.handOverCommit() else { return nil }
+                        return (number, point)
                     }
                 }
-                return numbers.compactMap { number in
-                    state.partitions[number]?.tracker.nextCommit().map {
-                        TopicPartitionOffset(topic: configuration.topics.messages, partition: number, offset: $0.offset, metadata: $0.metadata)
-                    }
+                if event.lost {
+                    // The generation is gone, so the commit waits for the next one (`handBack`).
+                    remember(points)
+                    logger.warning("partitions lost without a hand-over; progress is handed back after the rebalance", metadata: ["partitions": "\(numbers.sorted())"])
+                    return
                 }
-            }
-            if event.lost {
-                logger.warning("partitions lost without a hand-over; their unfinished records go to the next owner", metadata: ["partitions": "\(numbers.sorted())"])
-            } else {
                 do {
-                    try control.commit(offsets)
+                    // Always committed, even when unchanged: the hand-over mark tells the next owner
+                    // that nothing more is coming, so it starts at once.
+                    try control.commit(points.map {
+                        TopicPartitionOffset(topic: configuration.topics.messages, partition: $0.0, offset: $0.1.offset, metadata: $0.1.metadata)
+                    })
                 } catch {
-                    logger.warning("commit before hand-over failed; the next owner resumes from the last periodic commit", metadata: ["error": "\(error)"])
+                    remember(points)
+                    logger.warning("commit before hand-over refused; progress is handed back after the rebalance", metadata: ["error": "\(error)"])
                 }
             }
             updateBackpressure()
@@ -185,10 +185,60 @@ final class WorkerCore: Sendable {
         }
     }
 
+    /// Keeps what this worker knew of partitions whose hand-over commit did not land.
+    private func remember(_ points: [(Int32, CommitPoint)]) {
+        state.withLock { state in
+            for (number, point) in points { state.retired[number] = (point.offset, point.metadata) }
+        }
+    }
+
+    /// While stopping, a revocation waits only for what is left of the shutdown budget.
+    private var revocationGrace: Duration {
+        guard let remaining = state.withLock({ $0.shutdownDeadline.map { $0 - .now } }) else { return configuration.revokeGrace }
+        return max(.zero, min(configuration.revokeGrace, remaining))
+    }
+
+    /// Where each assigned partition resumes: the group's committed offset and metadata. An owner's
+    /// revocation commit carries the hand-over mark, so on a broker that accepts it (Kafka does,
+    /// with the current generation) the new owner starts at once. Without the mark the previous
+    /// owner's commit may have been refused (librdkafka's mock cluster refuses commits while a
+    /// group joins) and that owner hands its progress back after the rebalance: wait for it, up to
+    /// `handOverSettleDelay`. Partitions never committed, or last given up by this worker, do not wait.
+    private func startingPoints(_ partitions: [TopicPartition], control: ConsumerControl) -> [Int32: TopicPartitionOffset] {
+        let ours = state.withLock { Set($0.retired.keys) }
+        let started = ContinuousClock.now
+        var result: [Int32: TopicPartitionOffset] = [:]
+        var pending = partitions
+        while !pending.isEmpty {
+            do {
+                for offset in try control.committed(pending) { result[offset.partition] = offset }
+            } catch {
+                // Fetching still starts at the committed offset; only the metadata's skip list is lost.
+                logger.warning("could not read committed offsets; finished records above them may be sent again", metadata: ["error": "\(error)"])
+                return result
+            }
+            pending = pending.filter { partition in
+                guard !ours.contains(partition.partition), let offset = result[partition.partition], offset.offset >= 0 else { return false }
+                return !CommitMetadata.isHandOver(offset.metadata ?? "", base: offset.offset)
+            }
+            guard !pending.isEmpty, ContinuousClock.now - started < configuration.handOverSettleDelay else { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let waited = ContinuousClock.now - started
+        if waited > .milliseconds(150) {
+            logger.info("waited for previous owners to hand back progress", metadata: [
+                "waited": "\(waited)", "withoutHandBack": "\(pending.map(\.partition))",
+            ])
+        }
+        return result
+    }
+
     /// Commits, with the new generation, what this worker finished on partitions it gave up when the
-    /// rebalance refused that commit (an eager revocation runs while the group is already joining on
-    /// some brokers). Kafka accepts a commit from any member of the current generation; it only moves
-    /// a partition forward, never back, and the new owner reads it after `handOverSettleDelay`.
+    /// rebalance refused its hand-over commit (an eager revocation runs while the group is already
+    /// joining on some brokers, librdkafka's mock among them) or the assignment was lost. Kafka
+    /// accepts a commit from any member of the current generation; it never moves a partition back,
+    /// and carries the hand-over mark the new owner waits for (`startingPoints`). Nothing to do when
+    /// the commit landed.
     private func handBack(keeping owned: Set<Int32>, control: ConsumerControl) {
         let retired = state.withLock { state in
             state.retired.filter { !owned.contains($0.key) }
@@ -198,7 +248,10 @@ final class WorkerCore: Sendable {
         do {
             let committed = try control.committed(retired.keys.map { TopicPartition(topic: topic, partition: $0) })
             let ahead = committed.compactMap { current -> TopicPartitionOffset? in
-                guard let known = retired[current.partition], known.offset > current.offset else { return nil }
+                // At the same offset ours is the newer record (marked, and it may list more done offsets).
+                guard let known = retired[current.partition], known.offset >= current.offset,
+                      known.offset > current.offset || known.metadata != (current.metadata ?? "")
+                else { return nil }
                 return TopicPartitionOffset(topic: topic, partition: current.partition, offset: known.offset, metadata: known.metadata)
             }
             try control.commit(ahead)
@@ -228,33 +281,41 @@ final class WorkerCore: Sendable {
 
     /// Commits the finished progress of every partition not being revoked.
     func commitProgress() async {
-        guard let consumer else { return }
-        let points = state.withLock { state -> [(Int32, UInt64, CommitPoint)] in
-            if state.commitsSuspended { return [] }
-            return state.partitions.compactMap { number, partition -> (Int32, UInt64, CommitPoint)? in
-                guard !partition.revoking, let point = partition.tracker.nextCommit() else { return nil }
-                return (number, partition.epoch, point)
-            }
-        }
-        guard !points.isEmpty else { return }
-        let offsets = points.map {
-            TopicPartitionOffset(topic: configuration.topics.messages, partition: $0.0, offset: $0.2.offset, metadata: $0.2.metadata)
-        }
-        do {
-            try await consumer.commit(offsets)
-            state.withLock { state in
-                for (number, epoch, point) in points where state.partitions[number]?.epoch == epoch {
-                    state.partitions[number]?.tracker.markCommitted(point)
+        guard let control = consumer?.control else { return }
+        await offloadWait { [self] in commitProgress(control: control) }
+    }
+
+    /// Blocking: takes what to commit and commits it under `commitGate`, so a revocation's commit
+    /// never lands before one taken earlier (which would move the partition back).
+    private func commitProgress(control: ConsumerControl) {
+        commitGate.withLock { _ in
+            let points = state.withLock { state -> [(Int32, UInt64, CommitPoint)] in
+                if state.commitsSuspended { return [] }
+                return state.partitions.compactMap { number, partition -> (Int32, UInt64, CommitPoint)? in
+                    guard !partition.revoking, let point = partition.tracker.nextCommit() else { return nil }
+                    return (number, partition.epoch, point)
                 }
             }
-        } catch {
-            if Self.rebalanceErrors.contains(error.name) {
-                // Wait for the rebalance callback (or 30 s) before committing or sending again.
-                state.withLock { $0.commitsSuspendedUntil = .now + .seconds(30) }
-                logger.info("rebalance under way: sends wait for the hand-over", metadata: ["error": "\(error.name)"])
+            guard !points.isEmpty else { return }
+            let offsets = points.map {
+                TopicPartitionOffset(topic: configuration.topics.messages, partition: $0.0, offset: $0.2.offset, metadata: $0.2.metadata)
             }
-            // The next tick carries the same offsets (or higher), so a failed commit costs little.
-            logger.debug("periodic commit failed", metadata: ["error": "\(error)"])
+            do throws(KafkaError) {
+                try control.commit(offsets)
+                state.withLock { state in
+                    for (number, epoch, point) in points where state.partitions[number]?.epoch == epoch {
+                        state.partitions[number]?.tracker.markCommitted(point)
+                    }
+                }
+            } catch {
+                if Self.rebalanceErrors.contains(error.name) {
+                    // Wait for the rebalance callback (or 30 s) before committing or sending again.
+                    state.withLock { $0.commitsSuspendedUntil = .now + .seconds(30) }
+                    logger.info("rebalance under way: sends wait for the hand-over", metadata: ["error": "\(error.name)"])
+                }
+                // The next tick carries the same offsets (or higher), so a failed commit costs little.
+                logger.debug("periodic commit failed", metadata: ["error": "\(error)"])
+            }
         }
     }
 }

@@ -30,10 +30,13 @@ struct WorkerState: Sendable {
     /// ILLEGAL_GENERATION as a lost assignment, which would skip the clean hand-over.
     var commitsSuspendedUntil: ContinuousClock.Instant?
     var commitsSuspended: Bool { commitsSuspendedUntil.map { ContinuousClock.now < $0 } ?? false }
-    /// What this worker knew of partitions it gave up (commit point and done offsets above it). If
-    /// one comes back before anyone committed further, the worker resumes from its own knowledge:
-    /// a hand-over whose commit failed then repeats nothing.
+    /// What this worker knew of partitions it gave up whose hand-over commit was refused or lost
+    /// (commit point and done offsets above it): handed back after the rebalance, or resumed from
+    /// if the partition comes back before anyone committed further. Empty on a broker that accepts
+    /// the revocation's commit.
     var retired: [Int32: (offset: Int64, metadata: String)] = [:]
+    /// Set when a graceful stop begins: every step of the shutdown ends by then.
+    var shutdownDeadline: ContinuousClock.Instant?
     /// Records out of their lanes whose final status event or dead letter Kafka has not acknowledged
     /// yet. Counted with the held records for backpressure, so a slow status topic slows fetching
     /// instead of growing the producer's queue.

@@ -42,7 +42,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("commit-interval-ms"), help: "How often progress is committed.") var commitIntervalMilliseconds = 200
     @Option(name: .customLong("max-in-flight"), help: "Sends in flight at once across all devices (also the HTTP connections per provider host).")
     var maxInFlight = WorkerConfiguration.defaultMaxSendsInFlight
-    @Option(name: .customLong("shutdown-grace-seconds"), help: "How long SIGTERM waits for sends in flight.") var shutdownGraceSeconds = 20
+    @Option(name: .customLong("shutdown-grace-seconds"), help: ArgumentHelp(
+        "The whole graceful stop after SIGTERM: sends in flight, the final commit, leaving the group, flushing status events.",
+        discussion: "Give the process longer than this before it is killed (Kubernetes terminationGracePeriodSeconds, compose stop_grace_period): 10 s more is safe."
+    ))
+    // WorkerConfiguration.defaultShutdownGraceSeconds, written out for .ci/check-deploy.py.
+    var shutdownGraceSeconds = 30
     @OptionGroup var simulation: SimulationOptions
     @Option(name: .customLong("metrics-port"), help: "Serve /metrics (Prometheus), /healthz and /readyz on this port.")
     var metricsPort: Int?
@@ -63,6 +68,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard optOutWaitSeconds >= 0 else { throw ValidationError("--opt-out-wait-seconds must be 0 or more") }
         guard maxHeld >= 2 else { throw ValidationError("--max-held must be at least 2") }
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
+        guard shutdownGraceSeconds >= 1 else { throw ValidationError("--shutdown-grace-seconds must be at least 1") }
     }
 
     func run() async throws {
@@ -129,8 +135,8 @@ struct WorkerCommand: AsyncParsableCommand {
         // Pauses and cancels are known before the first send.
         await control.start(client: controlClient, topics: kafka.topics, logger: logger)
         let port = metricsPort
-        // Stopped in reverse order: the worker first (sends finish, progress is committed, the
-        // group is left), then what it reads from, then the metrics endpoint.
+        // Stopped in reverse order: the deadline is armed, the worker stops (sends finish, progress
+        // is committed, the group is left), then what it reads from, then the metrics endpoint.
         var services: [any Service] = []
         if let port {
             let server = Slot<MetricsServer>()
@@ -141,12 +147,23 @@ struct WorkerCommand: AsyncParsableCommand {
         services.append(ManagedService("opt-out follower", stop: { await optOuts.close() }))
         services.append(ManagedService("campaign control", stop: { await control.stop() }))
         services.append(worker)
+        // Shut down first: the grace is the whole stop, so a step stuck past it (a broker that does
+        // not answer) ends the process here, before the deployment's kill, with the reason in the log.
+        let grace = configuration.shutdownGrace
+        services.append(ManagedService("shutdown deadline", stop: {
+            Task.detached {
+                try? await Task.sleep(for: grace + .seconds(1))
+                logger.error("shutdown took longer than --shutdown-grace-seconds; exiting", metadata: ["grace": "\(grace)"])
+                Foundation.exit(EXIT_FAILURE)
+            }
+        }))
         let group = ServiceGroup(configuration: .gracefulOnSignals(services, logger: logger))
-        // Whatever ends the group (a signal, an error), the senders and the producer close last.
+        // Whatever ends the group (a signal, an error), the senders and the producer close last,
+        // the producer's flush within what is left of the budget.
         var failure: (any Error)?
         do { try await group.run() } catch { failure = error }
         await senders.shutdown()
-        await producer.close()
+        await producer.close(flushTimeout: worker.shutdownRemaining ?? .seconds(5))
         if let failure { throw failure }
     }
 

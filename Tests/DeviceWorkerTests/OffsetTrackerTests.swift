@@ -180,4 +180,45 @@ import Testing
         #expect(tracker.trackedCount == 10)
         #expect(tracker.committableOffset == 99_990)
     }
+
+    @Test func handOverCommitIsMarkedAndKeepsTheDoneOffsets() throws {
+        var tracker = OffsetTracker()
+        for offset in Int64(0)..<6 { try tracker.received(offset) }
+        for offset: Int64 in [0, 2, 3] { try tracker.markDone(offset) }
+        let periodic = try #require(tracker.nextCommit())
+        tracker.markCommitted(periodic)
+        #expect(!CommitMetadata.isHandOver(periodic.metadata, base: periodic.offset))
+        // Made even when nothing changed since the last commit: the mark is what the next owner waits for.
+        #expect(tracker.nextCommit() == nil)
+        let handOver = try #require(tracker.handOverCommit())
+        #expect(handOver.offset == 1)
+        #expect(CommitMetadata.isHandOver(handOver.metadata, base: 1))
+        #expect(!CommitMetadata.isHandOver(handOver.metadata, base: 2), "metadata of another offset is not trusted")
+        #expect(CommitMetadata.decode(handOver.metadata, base: 1) == [2...3])
+        let next = OffsetTracker.resume(committed: handOver.offset, metadata: handOver.metadata)
+        #expect(next.isAlreadyDone(2) && next.isAlreadyDone(3) && !next.isAlreadyDone(1) && !next.isAlreadyDone(4))
+    }
+
+    @Test func handOverWithNothingDoneAboveStillCarriesTheMark() throws {
+        var tracker = OffsetTracker()
+        for offset in Int64(0)..<3 { try tracker.received(offset) }
+        for offset in Int64(0)..<3 { try tracker.markDone(offset) }
+        #expect(tracker.commitMetadata.isEmpty)
+        let handOver = try #require(tracker.handOverCommit())
+        #expect(handOver.offset == 3)
+        #expect(CommitMetadata.isHandOver(handOver.metadata, base: 3))
+        #expect(CommitMetadata.decode(handOver.metadata, base: 3) == [])
+        #expect(OffsetTracker().handOverCommit() == nil, "nothing received or resumed: nothing to hand over")
+    }
+
+    @Test func versionOneMetadataIsStillRead() throws {
+        // Written by workers before the hand-over mark: "D", 1, varint(base 10), (skip 2, run 3), checksum.
+        var body: [UInt8] = [CommitMetadata.magic, 1]
+        for value: UInt64 in [10, 2, 3] { appendVarint(value, to: &body) }
+        let checksum = CommitMetadata.fnv1a(body)
+        body += [UInt8(checksum >> 24), UInt8(truncatingIfNeeded: checksum >> 16), UInt8(truncatingIfNeeded: checksum >> 8), UInt8(truncatingIfNeeded: checksum)]
+        let metadata = Data(body).base64EncodedString()
+        #expect(CommitMetadata.decode(metadata, base: 10) == [12...14])
+        #expect(!CommitMetadata.isHandOver(metadata, base: 10))
+    }
 }

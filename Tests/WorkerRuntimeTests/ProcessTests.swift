@@ -9,16 +9,25 @@ final class WorkerProcess: Sendable {
     let name: String
     private let process: Process
 
-    init(name: String, harness: ClusterHarness) throws {
+    convenience init(name: String, harness: ClusterHarness) throws {
+        try self.init(name: name, bootstrap: harness.bootstrap, topicPrefix: harness.topics.prefix)
+    }
+
+    /// - Parameter log: where the worker's log goes (info, or `BROADCAST_LOG_LEVEL`); nil: warnings to the test's stderr.
+    init(name: String, bootstrap: String, topicPrefix: String, log: URL? = nil) throws {
         self.name = name
         process = Process()
         process.executableURL = try broadcastExecutable()
         process.arguments = [
-            "worker", "--bootstrap-servers", harness.bootstrap, "--topic-prefix", harness.topics.prefix,
+            "worker", "--bootstrap-servers", bootstrap, "--topic-prefix", topicPrefix,
             "--worker-name", name, "--session-timeout-ms", "6000", "--commit-interval-ms", "100",
-            "--sim-latency-ms", "20-60", "--log-level", "warning", "--kafka", "reconnect.backoff.max.ms=1000",
+            "--sim-latency-ms", "20-60", "--log-level", log == nil ? "warning" : ProcessInfo.processInfo.environment["BROADCAST_LOG_LEVEL"] ?? "info", "--kafka", "reconnect.backoff.max.ms=1000",
         ]
         process.standardOutput = FileHandle.nullDevice
+        if let log {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+        }
         try process.run()
     }
 
