@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // HMAC-SHA256 for webhook signatures; 3.x and 4.x share the API (async-http-client resolves 4.x).
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // librdkafka from the system (Debian: librdkafka-dev); never vendored.
@@ -73,7 +75,21 @@ let package = Package(
         .target(
             name: "DemoRun",
             dependencies: [
-                "Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", "DevicePolicies", "Operations", logging,
+                "Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", "DevicePolicies", "Operations", "Webhooks", logging,
+            ]
+        ),
+        // `broadcast webhooks`: the inbound half. Signed Cloud API and gateway webhooks become receipts
+        // on broadcast.status and contacts' messages on broadcast.inbound.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "Kafka", "BroadcastModel", logging,
+                .product(name: "Crypto", package: "swift-crypto"),
+                // Signed POSTs for `broadcast dev` and `broadcast bench webhooks` (already built for the senders).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(name: "Benchmarks", dependencies: ["Kafka", "BroadcastModel", "DeviceWorker", "WorkerRuntime", "Senders", logging]),
@@ -81,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "broadcast",
             dependencies: [
-                "Kafka", "BroadcastModel", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies", "Operations",
+                "Kafka", "BroadcastModel", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies", "Operations", "Webhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
             ]
         ),
@@ -121,5 +137,14 @@ let package = Package(
         .testTarget(name: "OperationsTests", dependencies: ["Operations", "Kafka", "BroadcastModel", "WorkerRuntime", "Senders"]),
         .testTarget(name: "PublishingTests", dependencies: ["Publishing", "Kafka", "BroadcastModel"]),
         .testTarget(name: "SequencesTests", dependencies: ["Sequences", "Kafka", "BroadcastModel"]),
+        .testTarget(
+            name: "WebhooksTests",
+            dependencies: [
+                "Webhooks", "Kafka", "BroadcastModel", "BroadcastTesting", "Sequences", "DevicePolicies", "WorkerRuntime", "Senders",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ]
 )

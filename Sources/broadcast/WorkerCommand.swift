@@ -62,7 +62,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "broadcast.worker")
         let name = workerName ?? WorkerConfiguration.defaultWorkerName
         // Everything that can refuse the configuration runs before any client or connection exists.
-        let setup = try loadSetup(logger: logger)
+        let providerOptOuts = ProviderOptOutPublisher(logger: logger)
+        let setup = try loadSetup(logger: logger, providerOptOuts: providerOptOuts)
         var configuration = WorkerConfiguration(topics: kafka.topics, workerName: name)
         configuration.maxHeldRecords = maxHeld
         configuration.resumeBelowRecords = WorkerConfiguration.resumeThreshold(maxHeld: maxHeld)
@@ -81,12 +82,14 @@ struct WorkerCommand: AsyncParsableCommand {
             configuration: ProducerConfiguration(client: try kafka.clientOptions(clientId: "broadcast-worker-\(name)")),
             logger: logger
         )
+        providerOptOuts.attach(producer: producer, topic: kafka.topics.optOuts)
         let senders = RegistrySenderDirectory(SenderRegistry(
             devices: setup.devices, defaultSender: defaultSender.flatMap(SenderKind.init(rawValue:)),
             simulated: setup.simulated, logger: logger
         ))
         let worker: DeviceWorkerService
         let optOuts: OptOutFollower
+        let replies: InboundReplyFollower
         // Campaign pause/resume/cancel from the control topic, checked before anti-spam.
         let control = BackgroundCampaignControl()
         do {
@@ -98,6 +101,10 @@ struct WorkerCommand: AsyncParsableCommand {
                 senders: senders, policy: policy, logger: logger, statisticsHandler: statistics
             )
             optOuts = try startOptOutFollower(client: optOutClient, store: setup.policy.optOuts, workerName: name)
+            replies = try InboundReplyFollower(
+                client: try kafka.clientOptions(clientId: "broadcast-replies-\(name)"), topic: kafka.topics.inbound,
+                ledger: setup.policy.replies, groupPrefix: "broadcast-replies-\(name)")
+            try replies.start()
         } catch {
             // The senders' HTTP client must be shut down before it is released.
             await senders.shutdown()
@@ -127,6 +134,7 @@ struct WorkerCommand: AsyncParsableCommand {
         await control.stop()
         await senders.shutdown()
         await optOuts.close()
+        await replies.close()
         await producer.close()
     }
 
@@ -138,7 +146,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     /// The devices file (refused at start, naming the device and field, when anything is wrong) and
     /// the anti-spam policy with the opt-out file.
-    private func loadSetup(logger: Logger) throws -> Setup {
+    private func loadSetup(logger: Logger, providerOptOuts: ProviderOptOutPublisher) throws -> Setup {
         var devices = DevicesFile()
         if let devicesPath {
             do {
@@ -154,7 +162,9 @@ struct WorkerCommand: AsyncParsableCommand {
             throw StartupRefused("devices file refused: \(devicesPath ?? "devices file"): \(error)")
         }
         let store = try loadOptOutFile(logger: logger)
-        let policy = AntiSpamPolicy(configuration: .init(profiles: profiles), optOuts: store, logger: Logger(label: "broadcast.policy"))
+        let policy = AntiSpamPolicy(
+            configuration: .init(profiles: profiles), optOuts: store, logger: Logger(label: "broadcast.policy"),
+            onProviderOptOut: { providerOptOuts.publish($0) })
         logger.info("devices and anti-spam configured", metadata: [
             "devicesFile": "\(devicesPath ?? "none")", "devices": "\(devices.devices.count)",
             "defaultSender": "\(defaultSender ?? devices.defaults.sender.rawValue)", "optOutFileEntries": "\(store.count)",
