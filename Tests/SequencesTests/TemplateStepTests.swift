@@ -34,7 +34,8 @@ import Testing
     }
 
     @Test func aTemplateStepWithGreetingIsRefusedNamingTheField() {
-        let file = Self.file.replacingOccurrences(of: "          type: template\n", with: "          type: template\n              greeting: true\n")
+        let file = Self.file.replacingOccurrences(of: "type: template\n", with: "type: template\n      greeting: true\n")
+        #expect(file.contains("greeting: true"))
         #expect {
             _ = try SequenceFile.parse(file)
         } throws: { error in
