@@ -177,7 +177,12 @@ public struct DevRun: Sendable {
 
     static func progressLine(events: [StatusEvent], expected: Int, since started: ContinuousClock.Instant) -> String {
         var latest: [String: MessageStatus] = [:]
-        for event in events where !(latest[event.messageId]?.isFinal ?? false) { latest[event.messageId] = event.status }
+        for event in events {
+            // Receipts follow the worker's final `sent`: they move the message on.
+            if let current = latest[event.messageId], current.isFinal,
+               !(event.status == .delivered || event.status == .read || (event.status == .failed && current.isAcceptedByProvider)) { continue }
+            latest[event.messageId] = event.status
+        }
         let counts = Dictionary(grouping: latest.values, by: { $0 }).mapValues(\.count)
         let sent = counts[.sent, default: 0] + counts[.delivered, default: 0] + counts[.read, default: 0]
         let elapsed = (ContinuousClock.now - started).secondsValue
