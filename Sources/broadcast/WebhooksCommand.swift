@@ -57,7 +57,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         let verifyToken = try Secret.read(file: verifyTokenFile, env: "BROADCAST_WEBHOOK_VERIFY_TOKEN")
         let gatewayToken = try Secret.read(file: gatewayTokenFile, env: "BROADCAST_WEBHOOK_GATEWAY_TOKEN")
         guard appSecret != nil || gatewayToken != nil else {
-            throw ValidationError("no secret to check webhooks with: set BROADCAST_WEBHOOK_APP_SECRET (Cloud API) or BROADCAST_WEBHOOK_GATEWAY_TOKEN (gateway), or pass the matching --…-file")
+            throw StartupRefused("no secret to check webhooks with: set BROADCAST_WEBHOOK_APP_SECRET (Cloud API) or BROADCAST_WEBHOOK_GATEWAY_TOKEN (gateway), or pass the matching --…-file")
         }
         var devices = WebhookDevices()
         if let devicesPath {
