@@ -65,7 +65,14 @@ import Testing
         }
         #expect(messages["a"]?.deviceId == "dev-1" && messages["b"]?.deviceId == "dev-1")
         #expect(messages["c"]?.errorCode == "131047" && messages["c"]?.reason == "after_sent")
-        #expect(try await store.messages(campaignId: "cmp-1").count == 5)
+        let campaign = try await store.messages(campaignId: "cmp-1")
+        #expect(campaign.count == 5)
+        // The report shows the receipts and the rates over what the provider accepted.
+        let report = RecipientReport(kind: .campaign, id: "cmp-1", messages: campaign)
+        #expect(report.totals.read == 2 && report.totals.delivered == 1 && report.totals.deliveredRate == 0.75)
+        let csv = report.csv(section: .steps)
+        #expect(csv.hasPrefix("scope,key,total,queued,processing,sent,retrying,failed,skipped,expired,dead_lettered,delivered,read,delivered_rate,read_rate\n"))
+        #expect(csv.contains(",1,2,0.750,0.500"), "\(csv)")
         try store.close()
     }
 }
