@@ -278,6 +278,17 @@ import Testing
         #expect(!recent.contains("a") && recent.contains("b") && recent.contains("d") && recent.count == 3)
     }
 
+    @Test func sentIndexKeepsTheNewestSends() {
+        let index = SentMessageIndex(capacity: 2)
+        index.record(providerMessageId: "w1", messageId: "m1")
+        index.record(providerMessageId: "w2", messageId: "m2")
+        index.record(providerMessageId: "w2", messageId: "m2")  // a replayed sent event changes nothing
+        index.record(providerMessageId: "w3", messageId: "m3")  // forgets w1
+        #expect(index.messageId(forProviderMessageId: "w1") == nil)
+        #expect(index.messageId(forProviderMessageId: "w2") == "m2" && index.messageId(forProviderMessageId: "w3") == "m3")
+        #expect(index.count == 2)
+    }
+
     @Test func optOutKeywordsMatchWholeMessagesOnly() {
         let keywords = OptOutKeywords()
         for text in ["STOP", "stop", " Stop! ", "Berhenti.", "batal", "PARAR", "stop  all", "unsubscribe"] {
