@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // HMAC-SHA256 for webhook signatures; 3.x and 4.x share the API (async-http-client resolves 4.x).
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // librdkafka from the system (Debian: librdkafka-dev); never vendored.
@@ -89,7 +91,21 @@ let package = Package(
         .target(
             name: "DemoRun",
             dependencies: [
-                "Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", "DevicePolicies", "Operations", logging,
+                "Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", "DevicePolicies", "Operations", "Webhooks", logging,
+            ]
+        ),
+        // `broadcast webhooks`: the inbound half. Signed Cloud API and gateway webhooks become receipts
+        // on broadcast.status and contacts' messages on broadcast.inbound.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "Kafka", "BroadcastModel", logging,
+                .product(name: "Crypto", package: "swift-crypto"),
+                // Signed POSTs for `broadcast dev` and `broadcast bench webhooks` (already built for the senders).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // `broadcast bench`: every benchmark lives here, none in the modules it measures.
@@ -98,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "broadcast",
             dependencies: [
-                "Kafka", "BroadcastModel", "ContactFiles", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies", "Operations",
+                "Kafka", "BroadcastModel", "ContactFiles", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies", "Operations", "Webhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -148,5 +164,14 @@ let package = Package(
         ),
         .testTarget(name: "PublishingTests", dependencies: ["Publishing", "ContactFiles", "Kafka", "BroadcastModel"]),
         .testTarget(name: "SequencesTests", dependencies: ["Sequences", "ContactFiles", "Kafka", "BroadcastModel"]),
+        .testTarget(
+            name: "WebhooksTests",
+            dependencies: [
+                "Webhooks", "Kafka", "BroadcastModel", "BroadcastTesting", "Sequences", "DevicePolicies", "WorkerRuntime", "Senders",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ]
 )

@@ -23,7 +23,7 @@ except ImportError:
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
 EXAMPLES = SCHEMAS / "examples"
-KINDS = {"message": "broadcast.message.v1", "status": "broadcast.status.v1"}
+KINDS = {"message": "broadcast.message.v1", "status": "broadcast.status.v1", "inbound": "broadcast.inbound.v1"}
 
 
 def load(path):
@@ -95,7 +95,7 @@ def main():
             label = f"{folder}/{path.name}"
             kind = path.name.split("-", 1)[0]
             if kind not in validators:
-                report(False, label, "name must start with message- or status-")
+                report(False, label, "name must start with message-, status- or inbound-")
                 continue
             record = load(path)
             issues = schema_issues(validators[kind], record) + cross_field_issues(kind, record)

@@ -43,7 +43,7 @@ extension BroadcastMessage {
     public func encoded() -> [UInt8] {
         // Member order is part of the bytes: ``MessageBatchEncoder`` writes the same members in the
         // same order from the same helpers, and a test holds the two to equal output.
-        var w = JSONWriter(capacity: 512 + (content.text?.utf8.count ?? 0))
+        var w = JSONWriter(capacity: 512 + (content.text?.utf8.count ?? 0) + (content.template == nil ? 0 : 512))
         w.field("schema", Self.schemaID)
         w.field("id", id)
         writeOwner(&w)
@@ -79,6 +79,7 @@ extension BroadcastMessage {
             // Defaults are left out to keep records small.
             if content.greeting { w.field("greeting", true) }
             if content.variation { w.field("variation", true) }
+            if let template = content.template { w.object("template") { template.write(&$0) } }
         }
         w.object("delay") { w in
             w.field("minSeconds", delay.minSeconds)
@@ -158,6 +159,7 @@ extension BroadcastMessage.Content {
         var type: Kind?
         var text, mediaUrl, fileName: String?
         var greeting, variation: Bool?
+        var template: MessageTemplate?
         var first = true
         while let key = try s.nextKey(&first) {
             switch key {
@@ -167,12 +169,16 @@ extension BroadcastMessage.Content {
             case "fileName": fileName = try s.optionalString("content.fileName")
             case "greeting": greeting = try s.optionalBool("content.greeting")
             case "variation": variation = try s.optionalBool("content.variation")
+            case "template":
+                template = try s.optionalObject("content.template") { (s: inout JSONScanner) throws(RecordError) in
+                    try MessageTemplate.read(&s, path: "content.template")
+                }
             default: try s.skipValue()
             }
         }
         return try Self(
             type: RecordDecoding.required(type, "content.type"), text: text, mediaUrl: mediaUrl,
-            fileName: fileName, greeting: greeting ?? false, variation: variation ?? false)
+            fileName: fileName, greeting: greeting ?? false, variation: variation ?? false, template: template)
     }
 }
 

@@ -25,6 +25,20 @@ extension BroadcastMessage {
             c.check(!content.type.isMedia, "content.mediaUrl", "is required for \(content.type.rawValue) messages")
         }
         c.maxLength(content.fileName, RecordLimits.maxFileNameLength, "content.fileName")
+        if content.type == .template {
+            if let template = content.template {
+                template.validate(&c, path: "content.template")
+            } else {
+                c.check(false, "content.template", "is required for template messages")
+            }
+            // The template's text is Meta's, approved as written: nothing may be added to it.
+            c.check(content.text == nil, "content.text", "must be absent for template messages (the text is the approved template's)")
+            c.check(content.mediaUrl == nil, "content.mediaUrl", "must be absent for template messages; give media as a header parameter")
+            c.check(!content.greeting, "content.greeting", "must be false for template messages: an approved template is never greeted")
+            c.check(!content.variation, "content.variation", "must be false for template messages: an approved template is never varied")
+        } else {
+            c.check(content.template == nil, "content.template", "is only allowed when content.type is template")
+        }
 
         let limit = RecordLimits.maxDelaySeconds
         c.check(delay.minSeconds >= 0 && delay.minSeconds <= limit, "delay.minSeconds",

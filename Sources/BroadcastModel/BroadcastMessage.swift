@@ -83,9 +83,11 @@ extension BroadcastMessage {
     public struct Content: Equatable, Sendable {
         public enum Kind: String, Sendable, Equatable, Codable, CaseIterable {
             case text, image, video, document, audio
+            /// An approved WhatsApp template with its parameters (see ``MessageTemplate``).
+            case template
 
-            /// Every kind but `.text` needs a `mediaUrl`.
-            public var isMedia: Bool { self != .text }
+            /// Image, video, document and audio need a `mediaUrl`.
+            public var isMedia: Bool { self != .text && self != .template }
         }
 
         public var type: Kind
@@ -99,10 +101,12 @@ extension BroadcastMessage {
         public var greeting: Bool
         /// Apply light text variation at send time.
         public var variation: Bool
+        /// Required for `.template`, absent otherwise.
+        public var template: MessageTemplate?
 
         public init(
             type: Kind, text: String? = nil, mediaUrl: String? = nil, fileName: String? = nil,
-            greeting: Bool = false, variation: Bool = false
+            greeting: Bool = false, variation: Bool = false, template: MessageTemplate? = nil
         ) {
             self.type = type
             self.text = text
@@ -110,6 +114,12 @@ extension BroadcastMessage {
             self.fileName = fileName
             self.greeting = greeting
             self.variation = variation
+            self.template = template
+        }
+
+        /// A template message.
+        public static func template(_ template: MessageTemplate) -> Content {
+            Content(type: .template, template: template)
         }
     }
 

@@ -52,7 +52,7 @@ extension BroadcastMessage: Codable {
 
 extension BroadcastMessage.Content: Codable {
     enum CodingKeys: String, CodingKey {
-        case type, text, mediaUrl, fileName, greeting, variation
+        case type, text, mediaUrl, fileName, greeting, variation, template
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,7 +63,8 @@ extension BroadcastMessage.Content: Codable {
             mediaUrl: try c.decodeIfPresent(String.self, forKey: .mediaUrl),
             fileName: try c.decodeIfPresent(String.self, forKey: .fileName),
             greeting: try c.decodeIfPresent(Bool.self, forKey: .greeting) ?? false,
-            variation: try c.decodeIfPresent(Bool.self, forKey: .variation) ?? false)
+            variation: try c.decodeIfPresent(Bool.self, forKey: .variation) ?? false,
+            template: try c.decodeIfPresent(MessageTemplate.self, forKey: .template))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -74,6 +75,7 @@ extension BroadcastMessage.Content: Codable {
         try c.encodeIfPresent(fileName, forKey: .fileName)
         if greeting { try c.encode(true, forKey: .greeting) }
         if variation { try c.encode(true, forKey: .variation) }
+        try c.encodeIfPresent(template, forKey: .template)
     }
 }
 

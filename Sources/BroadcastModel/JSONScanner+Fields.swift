@@ -58,6 +58,22 @@ extension JSONScanner {
         return map
     }
 
+    /// Reads an array of objects; `read` gets the element's path (`path[i]`) and the scanner past its `{`.
+    mutating func optionalArray<T>(
+        _ path: String, _ read: (inout JSONScanner, String) throws(RecordError) -> T
+    ) throws(RecordError) -> [T]? {
+        if try skipNull() { return nil }
+        try beginArray(path)
+        var items: [T] = []
+        var first = true
+        while try nextElement(&first) {
+            let itemPath = "\(path)[\(items.count)]"
+            try beginObject(itemPath)
+            items.append(try read(&self, itemPath))
+        }
+        return items
+    }
+
     /// Reads a nested object, handing each member name to `member`, which must consume the value.
     mutating func optionalObject<T>(
         _ path: String, _ read: (inout JSONScanner) throws(RecordError) -> T

@@ -47,6 +47,28 @@ struct JSONScanner {
         return key
     }
 
+    /// Consumes `[`, or throws `wrongType(path, "array")`.
+    mutating func beginArray(_ path: String) throws(RecordError) {
+        try expectKind(path, "array", UInt8(ascii: "["))
+        index += 1
+    }
+
+    /// True when another element of the current array follows (positioned at it); false after the
+    /// closing `]`. `first` must start true for each array.
+    mutating func nextElement(_ first: inout Bool) throws(RecordError) -> Bool {
+        skipWhitespace()
+        if first {
+            first = false
+            if peek() == UInt8(ascii: "]") { index += 1; return false }
+            return true
+        }
+        switch peek() {
+        case UInt8(ascii: "]"): index += 1; return false
+        case UInt8(ascii: ","): index += 1; return true
+        default: throw malformed("expected ',' or ']' in array")
+        }
+    }
+
     /// Checks nothing but whitespace follows the top-level value.
     mutating func end() throws(RecordError) {
         skipWhitespace()

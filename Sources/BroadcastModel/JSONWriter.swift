@@ -102,6 +102,26 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// Opens an array member; elements follow with ``arrayElementObject(first:_:)``, then ``endArray()``.
+    mutating func beginArray(_ key: StaticString) {
+        self.key(key)
+        bytes.append(UInt8(ascii: "["))
+    }
+
+    mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// One object element of the open array.
+    mutating func arrayElementObject(first: Bool, _ body: (inout JSONWriter) -> Void) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+        body(&self)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
     /// Writes a string map with keys sorted, so equal values encode to equal bytes.
     mutating func field(_ key: StaticString, _ map: [String: String]?) {
         guard let map else { return }

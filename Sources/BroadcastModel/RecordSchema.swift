@@ -10,6 +10,11 @@ public enum RecordSchema {
     /// Schema id of ``StatusEvent`` records (topic `broadcast.status`).
     public static let status = "broadcast.status.v1"
 
+    /// Schema id of ``InboundMessage`` records (topic `broadcast.inbound`).
+    public static let inbound = "broadcast.inbound.v1"
+
+    /// The `schema` header for an inbound record, ready for a producer.
+    public static let inboundHeader: (String, [UInt8]) = (headerName, Array(inbound.utf8))
     /// The `schema` header for a message record, ready for a producer.
     public static let messageHeader: (String, [UInt8]) = (headerName, Array(message.utf8))
     /// The `schema` header for a status record, ready for a producer.

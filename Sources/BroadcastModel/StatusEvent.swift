@@ -90,6 +90,11 @@ public struct StatusEvent: Equatable, Sendable {
     public enum Reason {
         public static let optOut = "opt_out"
         public static let cancelled = "cancelled"
+        public static let devicePaused = "device_paused"
+        /// The contact replied: later sequence steps are not sent.
+        public static let replied = "replied"
+        /// On a `failed` event from a provider receipt: the message failed after it was `sent`.
+        public static let afterSent = "after_sent"
     }
 
     /// Checks `messageId` (non-empty, at most 128 characters), `attempt` ≥ 0 and, when present,
@@ -109,12 +114,20 @@ public struct StatusEvent: Equatable, Sendable {
 public enum MessageStatus: String, Sendable, Equatable, Codable, CaseIterable {
     case queued, processing, sent, retrying, failed, skipped, expired
     case deadLettered = "dead_lettered"
+    /// Receipts after `sent`, from the provider's webhooks: the message reached the phone, and the
+    /// contact opened it. A `failed` receipt (reason ``StatusEvent/Reason/afterSent``) may follow either.
+    case delivered, read
 
-    /// True when nothing more will happen to the message.
+    /// True when the worker is done with the message (receipts may still follow `sent`).
     public var isFinal: Bool {
         switch self {
-        case .sent, .failed, .skipped, .expired, .deadLettered: true
+        case .sent, .failed, .skipped, .expired, .deadLettered, .delivered, .read: true
         case .queued, .processing, .retrying: false
         }
+    }
+
+    /// `sent`, `delivered` or `read`: the provider accepted the message.
+    public var isAcceptedByProvider: Bool {
+        self == .sent || self == .delivered || self == .read
     }
 }

@@ -14,11 +14,13 @@ public struct TopicNames: Sendable, Equatable {
     public var deadLetters: String { prefix + "broadcast.dlq" }
     /// Opted-out phones, key = phone (compacted).
     public var optOuts: String { prefix + "broadcast.optouts" }
+    /// ``InboundMessage`` records (contacts writing to our devices), key = device id.
+    public var inbound: String { prefix + "broadcast.inbound" }
     /// Campaign control (pause, resume, cancel), key = campaign id (compacted).
     public var control: String { prefix + "broadcast.control" }
 
     /// The topics every deployment needs.
-    public var core: [String] { [messages, status, deadLetters] }
+    public var core: [String] { [messages, status, deadLetters, inbound] }
     /// Keyed state whose latest record per key matters (create them with cleanup.policy=compact).
     public var compacted: [String] { [optOuts, control] }
     public var all: [String] { core + compacted }

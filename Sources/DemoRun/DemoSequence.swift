@@ -9,6 +9,7 @@ import Synchronization
 /// SQLite store, published by the real scheduler while the run goes on.
 final class DemoSequence: Sendable {
     private let scheduler: SequenceScheduler
+    let store: SQLiteSequenceStore
     private let passes = Mutex<(count: Int, lastPublished: Int)>((0, -1))
     let minimumDelay: Double
 
@@ -16,7 +17,7 @@ final class DemoSequence: Sendable {
         contacts: Int, devices: [String], delay: (min: Double, max: Double), directory: URL,
         producer: KafkaProducer, topics: TopicNames, logger: Logger
     ) async throws {
-        let store = try SQLiteSequenceStore(path: directory.appendingPathComponent("sequences.sqlite").path)
+        store = try SQLiteSequenceStore(path: directory.appendingPathComponent("sequences.sqlite").path)
         // A window around the whole day (UTC) so both day-0 steps are due at once.
         let definition = try SequenceFile.parse("""
             id: demo-welcome
@@ -36,7 +37,7 @@ final class DemoSequence: Sendable {
         let now = Date()
         _ = try await store.define(definition, at: now)
         let enrolled = (0..<contacts).map { index in
-            Contact(phone: "+6019\(String(format: "%07d", 1_000_000 + index))", name: "Member \(index)", deviceId: devices[index % devices.count])
+            Contact(phone: Self.phone(index), name: "Member \(index)", deviceId: devices[index % devices.count])
         }
         _ = try await store.enroll(enrolled, in: definition.id, at: now)
         scheduler = SequenceScheduler(
@@ -45,6 +46,8 @@ final class DemoSequence: Sendable {
         )
         minimumDelay = delay.min
     }
+
+    static func phone(_ index: Int) -> String { "+6019\(String(format: "%07d", 1_000_000 + index))" }
 
     /// One scheduler pass; returns the ids it published.
     func publishDue() async throws -> Set<String> {

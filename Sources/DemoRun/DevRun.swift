@@ -56,18 +56,33 @@ public struct DevRun: Sendable {
             contacts: sequenceContacts, devices: deviceIds, delay: (minDelay, maxDelay), directory: workDirectory,
             producer: producer, topics: topics, logger: logger
         )
+        // The provider's half: a signed webhook receiver, receipts for what is sent, replies and one STOP.
+        let provider = try await DemoProvider(
+            bootstrap: cluster.bootstrapServers, topics: topics, producer: producer, sequences: sequences.store, logger: logger)
+        progress("webhook receiver on 127.0.0.1:\(provider.port); \(Self.replyingContacts) sequence contacts reply before their first step")
+        let repliers = (0..<min(Self.replyingContacts, sequenceContacts)).map { DemoSequence.phone($0) }
+        try await provider.contactWrites(repliers, text: "Thanks, I will call you instead")
+        let replyDeadline = ContinuousClock.now + .seconds(30)
+        while provider.sequencesStopped < repliers.count, ContinuousClock.now < replyDeadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
 
         let members = try (1...workers).map { index in
-            try startWorker(name: "dev-worker-\(index)", bootstrap: cluster.bootstrapServers, producer: producer, topics: topics, logger: logger)
+            try startWorker(
+                name: "dev-worker-\(index)", bootstrap: cluster.bootstrapServers, producer: producer, topics: topics,
+                policy: AntiSpamPolicy(optOuts: provider.optOuts, logger: logger, replies: provider.replies), logger: logger)
         }
         progress("\(workers) workers joining the group (the embedded cluster waits ~3 s for the first join)")
 
+        var stopScene = StopScene(phone: Self.stopPhone(messages: messages), deviceId: deviceIds[0])
         let deadline = started + duration
         var lastLine = ContinuousClock.now
         while ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(250))
             expected.formUnion(try await sequences.publishDue())
             let events = status.snapshot
+            await provider.postReceipts(for: events)
+            try await stopScene.advance(events: events, provider: provider, expected: &expected)
             let finals = Set(events.filter { $0.status.isFinal }.map(\.messageId))
             if ContinuousClock.now - lastLine >= .seconds(1) {
                 lastLine = .now
@@ -79,18 +94,35 @@ public struct DevRun: Sendable {
                     progress(Self.progressLine(events: events, expected: expected.count, since: started))
                 }
             }
-            if sequences.isDone, expected.isSubset(of: finals) { break }
+            if sequences.isDone, stopScene.isDone, expected.isSubset(of: finals) { break }
+        }
+        // The last receipts (read follows delivered by one round).
+        for _ in 0..<3 {
+            await provider.postReceipts(for: status.snapshot)
+            try await Task.sleep(for: .milliseconds(300))
         }
         for member in members { member.worker.shutdown() }
         for member in members { try await member.task.value }
         try await Task.sleep(for: .milliseconds(300))
+        await provider.close()
         await status.close()
         await producer.close()
 
         let delays = (min: minDelay, sequenceMin: sequences.minimumDelay)
-        return RunVerifier.summarize(
-            status.snapshot, expected: expected, wallSeconds: (ContinuousClock.now - started).seconds
+        let events = status.snapshot
+        var summary = RunVerifier.summarize(
+            events, expected: expected, wallSeconds: (ContinuousClock.now - started).seconds
         ) { event in event.sequenceId == nil ? delays.min : delays.sequenceMin }
+        var board = StatusBoard()
+        for event in events { board.apply(event) }
+        let totals = board.snapshot(now: Date()).total.counts
+        let afterStop = events.last { $0.messageId == StopScene.afterStopMessageId && $0.status.isFinal }
+        summary.receipts = ReceiptSummary(
+            accepted: totals.accepted, delivered: totals.reachedPhone, read: totals.read,
+            deliveredRate: (totals.deliveredRate * 1000).rounded() / 1000, readRate: (totals.readRate * 1000).rounded() / 1000,
+            receiptsPosted: provider.receiptsPosted, replies: repliers.count, sequencesStoppedByReplies: provider.sequencesStopped,
+            optedOutPhone: stopScene.phone.map(PhoneNumber.masked), afterStopStatus: afterStop?.status.rawValue, afterStopReason: afterStop?.reason)
+        return summary
     }
 
     private func publishCampaign(
@@ -118,8 +150,16 @@ public struct DevRun: Sendable {
         return ids
     }
 
+    /// Sequence contacts who reply before their first step (their enrolments stop).
+    static let replyingContacts = 3
+
+    /// The campaign recipient who writes STOP once their message was sent (the first one).
+    static func stopPhone(messages: Int) -> String? {
+        messages > 0 ? "+6011\(String(format: "%08d", 10_000_000))" : nil
+    }
+
     private func startWorker(
-        name: String, bootstrap: String, producer: KafkaProducer, topics: TopicNames, logger: Logger
+        name: String, bootstrap: String, producer: KafkaProducer, topics: TopicNames, policy: AntiSpamPolicy, logger: Logger
     ) throws -> (worker: DeviceWorkerService, task: Task<Void, any Error>) {
         var configuration = WorkerConfiguration(topics: topics, workerName: name)
         configuration.shutdownGrace = .seconds(10)
@@ -130,19 +170,24 @@ public struct DevRun: Sendable {
             configuration: configuration, consumer: consumer, producer: producer,
             senders: SingleSenderDirectory(SimulatedSender(configuration: sender)),
             // Renders placeholders and spintax per message, as production does (no caps or quiet hours here).
-            policy: AntiSpamPolicy(logger: logger), logger: logger
+            policy: policy, logger: logger
         )
         return (worker, Task { try await worker.run() })
     }
 
     static func progressLine(events: [StatusEvent], expected: Int, since started: ContinuousClock.Instant) -> String {
         var latest: [String: MessageStatus] = [:]
-        for event in events where !(latest[event.messageId]?.isFinal ?? false) { latest[event.messageId] = event.status }
+        for event in events {
+            // Receipts follow the worker's final `sent`: they move the message on.
+            if let current = latest[event.messageId], current.isFinal,
+               !(event.status == .delivered || event.status == .read || (event.status == .failed && current.isAcceptedByProvider)) { continue }
+            latest[event.messageId] = event.status
+        }
         let counts = Dictionary(grouping: latest.values, by: { $0 }).mapValues(\.count)
-        let sent = counts[.sent, default: 0]
+        let sent = counts[.sent, default: 0] + counts[.delivered, default: 0] + counts[.read, default: 0]
         let elapsed = (ContinuousClock.now - started).seconds
         let parts: [String] = [
-            "sent \(sent)/\(expected)", "failed \(counts[.failed, default: 0])", "retrying \(counts[.retrying, default: 0])",
+            "sent \(sent)/\(expected)", "delivered \(counts[.delivered, default: 0] + counts[.read, default: 0])", "read \(counts[.read, default: 0])", "failed \(counts[.failed, default: 0])", "retrying \(counts[.retrying, default: 0])",
             "expired \(counts[.expired, default: 0])", "queued \(counts[.queued, default: 0])",
         ]
         return String(format: "[%5.1fs] ", elapsed) + parts.joined(separator: " · ")
@@ -151,11 +196,45 @@ public struct DevRun: Sendable {
 
 public enum DevRunError: Error, CustomStringConvertible {
     case publishFailed(Int)
+    case webhookRefused(Int)
 
     public var description: String {
         switch self {
         case .publishFailed(let count): return "\(count) demo records were not acknowledged by the embedded cluster"
+        case .webhookRefused(let status): return "the demo webhook receiver answered HTTP \(status)"
         }
     }
 }
 
+/// One contact writes STOP after their campaign message was sent; once the opt-out is known, one
+/// more message to them is published and must come back `skipped` (`opt_out`).
+struct StopScene {
+    static let afterStopMessageId = "demo-after-stop"
+    let phone: String?
+    let deviceId: String
+    private var wrote = false
+    private var published = false
+
+    init(phone: String?, deviceId: String) {
+        self.phone = phone
+        self.deviceId = deviceId
+    }
+
+    var isDone: Bool { phone == nil || published }
+
+    mutating func advance(events: [StatusEvent], provider: DemoProvider, expected: inout Set<String>) async throws {
+        guard let phone, !published else { return }
+        if !wrote, events.contains(where: { $0.recipientPhone == phone && $0.status.isFinal }) {
+            try await provider.contactWrites([phone], text: "STOP")
+            wrote = true
+        }
+        guard wrote, provider.optOuts.contains(phone) else { return }
+        let message = BroadcastMessage(
+            id: Self.afterStopMessageId, userId: "demo-user", deviceId: deviceId, source: .api,
+            recipient: .init(phone: phone), content: .init(type: .text, text: "One more offer"),
+            delay: .init(minSeconds: 0, maxSeconds: 0), scheduledAt: Date(timeIntervalSinceNow: -1), createdAt: Date())
+        try await provider.publish(message)
+        expected.insert(message.id)
+        published = true
+    }
+}

@@ -20,6 +20,8 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var publishToSentP50: Double?
     public var publishToSentP99: Double?
     public var wallSeconds: Double
+    /// Receipts, replies and the STOP scene (absent when the run had no receiver).
+    public var receipts: ReceiptSummary? = nil
 
     public var invariantsHeld: Bool {
         unfinished == 0 && duplicates == 0 && orderViolations == 0 && pacingViolations == 0
@@ -101,6 +103,6 @@ extension RunSummary {
             publish → sent  p50 \(seconds(publishToSentP50)), p99 \(seconds(publishToSentP99))
             wall time       \(wallSeconds) s
             invariants      \(invariantsHeld ? "held" : "BROKEN")
-            """
+            """ + (receipts.map { "\n" + $0.humanReadable } ?? "")
     }
 }

@@ -35,22 +35,37 @@ public final class AntiSpamPolicy: SendPolicy {
 
     public let configuration: Configuration
     public let optOuts: OptOutStore
+    /// Contacts' latest replies; a sequence step published before one is skipped (reason `replied`).
+    public let replies: ReplyLedger
     private let table = DeviceStateTable()
     private let logger: Logger
 
+    /// Called with a phone the provider reports as opted out (Cloud API 131050), after the phone is
+    /// in ``optOuts``: the worker publishes it to the opt-out topic so that every worker knows.
+    private let onProviderOptOut: (@Sendable (String) -> Void)?
+
     public init(
         configuration: Configuration = Configuration(), optOuts: OptOutStore = OptOutStore(),
-        logger: Logger = Logger(label: "broadcast.policy")
+        logger: Logger = Logger(label: "broadcast.policy"),
+        onProviderOptOut: (@Sendable (String) -> Void)? = nil, replies: ReplyLedger = ReplyLedger()
     ) {
         self.configuration = configuration
         self.optOuts = optOuts
+        self.replies = replies
         self.logger = logger
+        self.onProviderOptOut = onProviderOptOut
     }
+
+    /// Provider error codes that mean "this person asked not to be messaged".
+    public static let providerOptOutCodes: Set<String> = ["131050"]
 
     public func decide(_ message: BroadcastMessage, attempt: Int, now: Date) -> PolicyDecision {
         // Opt-out first: it is final whatever state the device is in.
         if optOuts.contains(message.recipient.phone) {
             return .skip(reason: SkipReason.optOut.rawValue)
+        }
+        if message.source == .sequence, replies.replied(message.recipient.phone, since: message.createdAt) {
+            return .skip(reason: StatusEvent.Reason.replied)
         }
         let device = message.deviceId
         let profile = configuration.profiles.profile(for: device)
@@ -69,6 +84,18 @@ public final class AntiSpamPolicy: SendPolicy {
             return .hold(until: until, reason: reason.rawValue)
         case .send:
             break
+        }
+        if message.content.type == .template, let template = message.content.template {
+            // Meta's approved text is sent as written: only the parameters are filled, no greeting or spintax.
+            let filled = template.filled(name: message.recipient.name, attributes: message.attributes ?? [:])
+            if configuration.skipUnfilledPlaceholders, !filled.unfilled.isEmpty {
+                return .skip(reason: Self.unfilledPlaceholderReason)
+            }
+            return .send(OutgoingMessage(
+                messageId: message.id, deviceId: device, recipientPhone: message.recipient.phone,
+                kind: .template, text: nil, typingDelayMilliseconds: profile.typingDelayMilliseconds,
+                template: filled.template
+            ))
         }
         let text: String?
         if let cached {
@@ -100,6 +127,12 @@ public final class AntiSpamPolicy: SendPolicy {
     }
 
     public func didFail(_ message: BroadcastMessage, failure: SendFailure, at instant: Date) -> Date? {
+        if Self.providerOptOutCodes.contains(failure.code), optOuts.add(message.recipient.phone) {
+            logger.info("provider reports the contact opted out", metadata: [
+                "device": "\(message.deviceId)", "phone": "\(BroadcastModel.PhoneNumber.masked(message.recipient.phone))", "code": "\(failure.code)",
+            ])
+            onProviderOptOut?(message.recipient.phone)
+        }
         let profile = configuration.profiles.profile(for: message.deviceId)
         return table.withState(message.deviceId, make: { makeState(profile) }) { state in
             if !failure.isRetryable { state.lastRendered = nil }

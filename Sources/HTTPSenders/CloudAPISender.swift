@@ -7,7 +7,8 @@ import Foundation
 public struct CloudAPISender: MessageSender {
     public struct Configuration: Sendable, Equatable {
         public static let defaultBaseURL = "https://graph.facebook.com"
-        public static let defaultAPIVersion = "v21.0"
+        /// A current Graph API version (v21.0 stops working in January 2027); devices may pin another.
+        public static let defaultAPIVersion = "v23.0"
 
         public var baseURL: String
         public var apiVersion: String
@@ -80,11 +81,13 @@ public struct CloudAPISender: MessageSender {
                 retryAfterSeconds: retryAfter
             )
         }
-        let message = scrub(error.summary)
+        // Template errors (132xxx) are named, so an operator sees which template problem it was.
+        var message = scrub(error.summary)
+        if let name = CloudAPIErrorCodes.name(of: code) { message = "\(name): \(message)" }
         // 100 with subcode 33: "object with ID does not exist": the phoneNumberId is wrong or the
         // token cannot see it, so every send of the device would fail the same way.
         if code == 100, error.error_subcode == 33 {
-            throw .permanent(code: String(code), message: message, pausesDevice: true)
+            throw .deviceUnusable(code: String(code), message: message)
         }
         switch CloudAPIErrorCodes.classify(code) {
         case .retryable(let minimum):
@@ -93,12 +96,15 @@ public struct CloudAPISender: MessageSender {
             throw .permanent(code: String(code), message: message, pausesDevice: false)
         case .pausesDevice:
             throw .permanent(code: String(code), message: message, pausesDevice: true)
+        case .parksDevice:
+            throw .deviceUnusable(code: String(code), message: message)
         case nil:
             // An unknown code: trust the HTTP status, but keep Meta's code for the status event.
             switch HTTPStatusFailure.classify(status: response.status, provider: "Cloud API", detail: message, retryAfterSeconds: retryAfter) {
             case .retryable(_, _, let after): throw .retryable(code: String(code), message: message, retryAfterSeconds: after)
             case .permanent(_, _, let pauses): throw .permanent(code: String(code), message: message, pausesDevice: pauses)
             case .outcomeUnknown: throw .outcomeUnknown(code: String(code), message: message)
+            case .deviceUnusable: throw .deviceUnusable(code: String(code), message: message)
             }
         }
     }
@@ -123,16 +129,26 @@ struct CloudAPIRequestBody: Encodable {
     var recipient_type = "individual"
     var to: String
     var type: String
+    /// Our message id: Meta echoes it in every status webhook of the message, which is how
+    /// `broadcast webhooks` matches receipts without a lookup table.
+    var biz_opaque_callback_data: String
     var text: Text?
     var image: Media?
     var video: Media?
     var document: Media?
     var audio: Media?
+    var template: CloudAPITemplate?
 
     init(_ message: OutgoingMessage) throws(SendFailure) {
         to = try MessageChecks.recipientDigits(message)
         type = message.kind.rawValue
+        biz_opaque_callback_data = message.messageId
+        if message.kind.isMedia, message.kind != .audio {
+            try MessageChecks.caption(message)
+        }
         switch message.kind {
+        case .template:
+            template = try CloudAPITemplate(message)
         case .text:
             let body = try MessageChecks.textBody(message)
             // Link previews only when there is a link to preview.

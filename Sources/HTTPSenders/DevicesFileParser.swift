@@ -102,7 +102,7 @@ struct DevicesFileParser {
         }
         let apiVersion = try fields.string("apiVersion") ?? CloudAPISender.Configuration.defaultAPIVersion
         guard apiVersion.hasPrefix("v"), Double(apiVersion.dropFirst()) != nil else {
-            throw fields.error("apiVersion", "'\(apiVersion)' is not a Graph API version such as v21.0")
+            throw fields.error("apiVersion", "'\(apiVersion)' is not a Graph API version such as v23.0")
         }
         return CloudAPISender.Configuration(
             phoneNumberId: phoneNumberId,

@@ -39,6 +39,14 @@ public struct GatewaySender: MessageSender {
     }
 
     public func send(_ message: OutgoingMessage) async throws(SendFailure) -> SendReceipt {
+        if message.kind == .template {
+            // WhatsApp Web sessions cannot send Meta's templates: fail this message, the device goes on.
+            throw .permanent(
+                code: "template_unsupported",
+                message: "gateway devices cannot send WhatsApp template messages (\(message.messageId)); send it from a Cloud API device or as text",
+                pausesDevice: false
+            )
+        }
         let number = try MessageChecks.recipientDigits(message)
         let delay = max(0, message.typingDelayMilliseconds ?? configuration.defaultTypingDelayMilliseconds)
         let url: String
@@ -82,10 +90,9 @@ public struct GatewaySender: MessageSender {
         )
         let retryAfter = RetryAfter.seconds(from: response.header("Retry-After"))
         if response.status == 404 {
-            throw .permanent(
+            throw .deviceUnusable(
                 code: "http_404",
-                message: MessageChecks.truncated("gateway has no instance '\(configuration.instance)' (HTTP 404): \(detail)"),
-                pausesDevice: true
+                message: MessageChecks.truncated("gateway has no instance '\(configuration.instance)' (HTTP 404): \(detail)")
             )
         }
         throw HTTPStatusFailure.classify(status: response.status, provider: "gateway", detail: detail, retryAfterSeconds: retryAfter)

@@ -26,6 +26,20 @@ enum MessageChecks {
         return text
     }
 
+    /// WhatsApp refuses media captions over 1,024 characters (text bodies may have 4,096).
+    static let maxCaptionLength = 1024
+
+    static func caption(_ message: OutgoingMessage) throws(SendFailure) {
+        guard let text = message.text, text.utf8.count > maxCaptionLength else { return }
+        let count = text.unicodeScalars.count
+        guard count > maxCaptionLength else { return }
+        throw .permanent(
+            code: "caption_too_long",
+            message: "caption of \(message.kind.rawValue) message \(message.messageId) is \(count) characters; WhatsApp allows \(maxCaptionLength)",
+            pausesDevice: false
+        )
+    }
+
     static func mediaURL(_ message: OutgoingMessage) throws(SendFailure) -> String {
         guard let url = message.mediaUrl, url.hasPrefix("https://") || url.hasPrefix("http://") else {
             throw .permanent(
@@ -65,8 +79,9 @@ enum HTTPStatusFailure {
             // Request timeout, too early, too many requests, server errors: the same request may pass later.
             return .retryable(code: code, message: message, retryAfterSeconds: retryAfterSeconds)
         case 401, 403:
-            // Bad or revoked credentials fail every send of the device: pause it rather than fail the queue.
-            return .permanent(code: code, message: message, pausesDevice: true)
+            // Bad or revoked credentials fail every send of the device: park it and hold the message
+            // rather than fail the queue one recipient per cool-off.
+            return .deviceUnusable(code: code, message: message)
         default:
             return .permanent(code: code, message: message, pausesDevice: false)
         }

@@ -69,7 +69,7 @@ public struct RecipientReport: Sendable, Equatable, Codable {
         "message_id", "phone", "device_id", "step", "status", "reason", "attempt", "first_at", "at", "sent_at",
         "provider_message_id", "error_code", "error_message",
     ]
-    static let summaryColumns = ["scope", "key", "total"] + MessageStatus.allCases.map(\.rawValue)
+    static let summaryColumns = ["scope", "key", "total"] + MessageStatus.allCases.map(\.rawValue) + ["delivered_rate", "read_rate"]
 
     /// RFC 4180 CSV. `all` prints the recipients table, then a blank line and the summary table
     /// (`scope` is `device`, `step` or `total`); pick one section for a single clean table.
@@ -89,7 +89,9 @@ public struct RecipientReport: Sendable, Equatable, Codable {
         if section != .recipients {
             out.append(CSV.line(Self.summaryColumns))
             func summaryLine(_ scope: String, _ key: String, _ counts: StatusCounts) -> String {
-                CSV.line([scope, key, String(counts.total)] + MessageStatus.allCases.map { String(counts[$0]) })
+                // Rates over the messages the provider accepted; a read one counts as delivered.
+                CSV.line([scope, key, String(counts.total)] + MessageStatus.allCases.map { String(counts[$0]) }
+                    + [String(format: "%.3f", counts.deliveredRate), String(format: "%.3f", counts.readRate)])
             }
             if section == .devices || section == .all { out += byDevice.map { summaryLine("device", $0.key, $0.counts) } }
             if section == .steps || section == .all { out += byStep.map { summaryLine("step", $0.key, $0.counts) } }

@@ -76,12 +76,23 @@ public struct StatusBoard: Sendable {
     /// Takes in one event; returns true when it changed the message's status.
     @discardableResult
     public mutating func apply(_ entry: StatusEntry) -> Bool {
-        guard filter.accepts(entry) else { return false }
         let previous = latest[entry.messageId]
+        var entry = entry
         if let previous {
-            guard entry.supersedes(previous) else { return false }
-            move(previous, by: -1)
+            entry.inheritOrigin(from: previous)
+            guard entry.supersedes(previous) else {
+                // A late `sent` may name the campaign a receipt that came first could not.
+                var upgraded = previous
+                upgraded.inheritOrigin(from: entry)
+                guard upgraded != previous, filter.accepts(upgraded) else { return false }
+                move(previous, by: -1)
+                latest[entry.messageId] = upgraded
+                move(upgraded, by: 1)
+                return true
+            }
         }
+        guard filter.accepts(entry) else { return false }
+        if let previous { move(previous, by: -1) }
         latest[entry.messageId] = entry
         move(entry, by: 1)
         // A message that just became final counts towards the rate once per change, not per duplicate.

@@ -42,9 +42,16 @@ public enum StatusBoardRenderer {
     static func counts(_ counts: StatusCounts?) -> String {
         let columns: [(String, Int?)] = [
             ("queued", counts?.queued), ("proc", counts?.processing), ("sent", counts?.sent), ("retry", counts?.retrying),
+            ("deliv", counts?.delivered), ("read", counts?.read),
             ("failed", counts?.failed), ("skipped", counts?.skipped), ("expired", counts?.expired), ("dlq", counts?.deadLettered),
         ]
-        return columns.map { name, value in pad(value.map(String.init) ?? name, 8, right: true) }.joined()
+        let numbers = columns.map { name, value in pad(value.map(String.init) ?? name, 8, right: true) }.joined()
+        // Rates over what the provider accepted: a read message counts as delivered.
+        let rates = counts.map { c in
+            c.accepted == 0 ? pad("—", 8, right: true) + pad("—", 8, right: true)
+                : pad(String(format: "%.0f%%", c.deliveredRate * 100), 8, right: true) + pad(String(format: "%.0f%%", c.readRate * 100), 8, right: true)
+        } ?? (pad("deliv%", 8, right: true) + pad("read%", 8, right: true))
+        return numbers + rates
     }
 
     public static func progressBar(_ fraction: Double, width: Int) -> String {

@@ -10,6 +10,9 @@ public struct StatusCounts: Sendable, Equatable, Codable {
     public var skipped = 0
     public var expired = 0
     public var deadLettered = 0
+    /// Messages whose latest receipt is `delivered` (a `read` one counts under ``read``).
+    public var delivered = 0
+    public var read = 0
 
     public init() {}
 
@@ -24,6 +27,8 @@ public struct StatusCounts: Sendable, Equatable, Codable {
             case .skipped: skipped
             case .expired: expired
             case .deadLettered: deadLettered
+            case .delivered: delivered
+            case .read: read
             }
         }
         set {
@@ -36,6 +41,8 @@ public struct StatusCounts: Sendable, Equatable, Codable {
             case .skipped: skipped = newValue
             case .expired: expired = newValue
             case .deadLettered: deadLettered = newValue
+            case .delivered: delivered = newValue
+            case .read: read = newValue
             }
         }
     }
@@ -44,6 +51,15 @@ public struct StatusCounts: Sendable, Equatable, Codable {
     /// Not final yet: queued, processing or retrying.
     public var pending: Int { queued + processing + retrying }
     public var finished: Int { total - pending }
+
+    /// Accepted by the provider and not failed since: sent, delivered or read.
+    public var accepted: Int { sent + delivered + read }
+    /// Reached the phone: delivered or read (a read without a delivered receipt still arrived).
+    public var reachedPhone: Int { delivered + read }
+    /// Share of accepted messages delivered, 0...1 (0 when none were accepted).
+    public var deliveredRate: Double { accepted == 0 ? 0 : Double(reachedPhone) / Double(accepted) }
+    /// Share of accepted messages read, 0...1.
+    public var readRate: Double { accepted == 0 ? 0 : Double(read) / Double(accepted) }
 
     /// Share of messages finished, 0...1 (1 when there are none).
     public var progress: Double { total == 0 ? 1 : Double(finished) / Double(total) }
@@ -57,7 +73,8 @@ public struct StatusCounts: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case queued, processing, sent, retrying, failed, skipped, expired
         case deadLettered = "dead_lettered"
-        case total, pending
+        case delivered, read
+        case total, pending, deliveredRate, readRate
     }
 
     public init(from decoder: any Decoder) throws {
@@ -76,5 +93,7 @@ public struct StatusCounts: Sendable, Equatable, Codable {
         }
         try container.encode(total, forKey: .total)
         try container.encode(pending, forKey: .pending)
+        try container.encode(deliveredRate, forKey: .deliveredRate)
+        try container.encode(readRate, forKey: .readRate)
     }
 }

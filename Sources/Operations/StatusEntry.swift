@@ -31,6 +31,19 @@ public struct StatusEntry: Sendable, Equatable {
             sequenceId: event.sequenceId, sequenceStepId: event.sequenceStepId, status: event.status, at: event.at)
     }
 
+    /// Receipts from `broadcast webhooks` know the message id but not always its campaign, sequence
+    /// or device: they take those from the entry they follow (and give nothing away).
+    public mutating func inheritOrigin(from other: StatusEntry) {
+        if campaignId == nil, sequenceId == nil, other.campaignId != nil || other.sequenceId != nil {
+            // A receipt: the worker's event knows the campaign and the device id it was sent from.
+            campaignId = other.campaignId
+            sequenceId = other.sequenceId
+            sequenceStepId = other.sequenceStepId
+            deviceId = other.deviceId
+        }
+        if status == .delivered || status == .read || deviceId.isEmpty { deviceId = other.deviceId }
+    }
+
     /// True when this entry should replace `current` as the message's status: the later event wins;
     /// on equal times the higher rank wins, so a final status beats `processing` written in the same
     /// millisecond. Equal time and rank keep the current one, so replays change nothing.
@@ -52,10 +65,17 @@ public enum StatusOrder {
         case .skipped: 5
         case .deadLettered: 6
         case .sent: 7
+        case .delivered: 8
+        case .read: 9
         }
     }
 
     public static func supersedes(status: MessageStatus, at: Date, current: MessageStatus, currentAt: Date) -> Bool {
+        // Receipts travel on Meta's clock (whole seconds) and may arrive before the worker's `sent`:
+        // after the provider accepted a message, its lifecycle order decides, not the timestamps.
+        if current.isAcceptedByProvider, status.isAcceptedByProvider { return rank(status) > rank(current) }
+        if current.isAcceptedByProvider, status == .failed { return true }
+        if current == .failed, status.isAcceptedByProvider, status != .sent { return false }
         // Compare in whole milliseconds: that is the precision events travel with.
         let lhs = (at.timeIntervalSince1970 * 1000).rounded(), rhs = (currentAt.timeIntervalSince1970 * 1000).rounded()
         if lhs != rhs { return lhs > rhs }

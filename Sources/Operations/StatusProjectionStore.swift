@@ -157,11 +157,42 @@ public final class StatusProjectionStore: Sendable {
         let at = milliseconds(event.at)
         let sentAt: Int64? = event.status == .sent ? at : nil
         guard let existing = try Row.fetchOne(
-            db, sql: "SELECT status, at_ms, first_at_ms, sent_at_ms FROM messages WHERE message_id = ?", arguments: [event.messageId])
+            db, sql: """
+                SELECT status, at_ms, first_at_ms, sent_at_ms, user_id, device_id, campaign_id, sequence_id, sequence_step_id,
+                    recipient_phone FROM messages WHERE message_id = ?
+                """, arguments: [event.messageId])
         else {
             try write(event, firstAt: at, sentAt: sentAt, db)
             return true
         }
+        // Receipts (broadcast webhooks) know the message id, not always its owner, origin or device:
+        // what the row already knows is kept, and an event that knows more fills a receipt's gaps.
+        var event = event
+        let known = StatusEntry(
+            messageId: event.messageId, deviceId: existing["device_id"], campaignId: existing["campaign_id"],
+            sequenceId: existing["sequence_id"], sequenceStepId: existing["sequence_step_id"], status: .queued, at: event.at)
+        var entry = StatusEntry(event)
+        entry.inheritOrigin(from: known)
+        event.deviceId = entry.deviceId
+        event.campaignId = entry.campaignId
+        event.sequenceId = entry.sequenceId
+        event.sequenceStepId = entry.sequenceStepId
+        if event.userId.isEmpty { event.userId = existing["user_id"] }
+        if event.recipientPhone.isEmpty { event.recipientPhone = existing["recipient_phone"] }
+        try db.execute(
+            sql: """
+                UPDATE messages SET user_id = CASE WHEN user_id = '' THEN ? ELSE user_id END,
+                    device_id = CASE WHEN campaign_id IS NULL AND sequence_id IS NULL AND (? IS NOT NULL OR ? IS NOT NULL)
+                        THEN ? ELSE device_id END,
+                    campaign_id = COALESCE(campaign_id, ?), sequence_id = COALESCE(sequence_id, ?),
+                    sequence_step_id = COALESCE(sequence_step_id, ?),
+                    recipient_phone = CASE WHEN recipient_phone = '' THEN ? ELSE recipient_phone END
+                WHERE message_id = ?
+                """,
+            arguments: [
+                event.userId, event.campaignId, event.sequenceId, event.deviceId, event.campaignId, event.sequenceId,
+                event.sequenceStepId, event.recipientPhone, event.messageId,
+            ])
         let firstAt = min(existing["first_at_ms"] as Int64, at)
         let storedSent: Int64? = existing["sent_at_ms"]
         let mergedSent = [storedSent, sentAt].compactMap { $0 }.min()

@@ -18,6 +18,8 @@ public struct Campaign: Sendable, Equatable {
     public var expiresAt: Date?
     /// Things that are allowed but probably unintended (e.g. an `expiresAt` in the past).
     public var warnings: [String]
+    /// For a template: each parameter as written, with its field and line, to check its `{column}`s.
+    var templateSources: [CampaignTemplate.Source] = []
 
     public init(
         id: String, userId: String, name: String, content: BroadcastMessage.Content, recipientsPath: String,
@@ -33,6 +35,17 @@ public struct Campaign: Sendable, Equatable {
         self.scheduledAt = scheduledAt
         self.expiresAt = expiresAt
         self.warnings = warnings
+    }
+
+    init(
+        id: String, userId: String, name: String, content: BroadcastMessage.Content, recipientsPath: String,
+        devices: [String], delay: BroadcastMessage.Delay, scheduledAt: Date, expiresAt: Date?, warnings: [String],
+        templateSources: [CampaignTemplate.Source]
+    ) {
+        self.init(
+            id: id, userId: userId, name: name, content: content, recipientsPath: recipientsPath, devices: devices,
+            delay: delay, scheduledAt: scheduledAt, expiresAt: expiresAt, warnings: warnings)
+        self.templateSources = templateSources
     }
 
     /// Longest campaign id: message ids (`cmp-<id>-<16 hex>`) must stay well inside the 128-character id limit.

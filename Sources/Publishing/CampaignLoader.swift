@@ -17,7 +17,7 @@ import Foundation
 /// ```
 public enum CampaignLoader {
     static let topFields: Set = ["id", "userId", "name", "message", "recipients", "devices", "delay", "scheduledAt", "expiresAt"]
-    static let messageFields: Set = ["type", "text", "mediaUrl", "fileName", "greeting", "variation"]
+    static let messageFields: Set = ["type", "text", "mediaUrl", "fileName", "greeting", "variation", "template"]
     static let delayFields: Set = ["min", "max"]
 
     public static func load(path: String, now: Date = Date()) throws(CampaignFileError) -> Campaign {
@@ -50,18 +50,31 @@ public enum CampaignLoader {
         let message = r.mapping(top["message"], "message", known: messageFields)
         if top["message"] == nil { r.fail("message", "is required: type, text, and mediaUrl for media") }
         var content: BroadcastMessage.Content?
+        var templateSources: [CampaignTemplate.Source] = []
         if let message {
             let typeText = r.string(message, "type", "message")
             let kind = typeText.flatMap { BroadcastMessage.Content.Kind(rawValue: $0.lowercased()) }
             if let typeText, kind == nil {
                 r.fail("message.type", "must be one of \(BroadcastMessage.Content.Kind.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(typeText)\"")
             }
-            let body = r.string(message, "text", "message", required: kind == .text)
+            if kind == .template {
+                for field in ["text", "mediaUrl", "fileName", "greeting", "variation"] where message[field] != nil {
+                    r.fail("message.\(field)", "is not allowed for type template: the text is the approved template's; give parameters under message.template",
+                           line: message[field]?.line)
+                }
+                if let (template, sources) = CampaignTemplate.read(message["template"], path: "message.template", into: &r) {
+                    content = .template(template)
+                    templateSources = sources
+                }
+            } else if message["template"] != nil {
+                r.fail("message.template", "is only allowed with type: template", line: message["template"]?.line)
+            }
+            let body = kind == .template ? nil : r.string(message, "text", "message", required: kind == .text)
             let mediaUrl = r.string(message, "mediaUrl", "message", required: kind?.isMedia ?? false)
             let fileName = r.string(message, "fileName", "message", required: false)
             let greeting = r.flag(message, "greeting", "message")
             let variation = r.flag(message, "variation", "message")
-            if let kind {
+            if let kind, kind != .template {
                 content = .init(type: kind, text: body, mediaUrl: mediaUrl, fileName: fileName, greeting: greeting, variation: variation)
             }
         }
@@ -112,7 +125,7 @@ public enum CampaignLoader {
         let campaign = Campaign(
             id: id, userId: userId, name: name, content: content, recipientsPath: recipientsPath, devices: devices,
             delay: .init(minSeconds: minDelay, maxSeconds: maxDelay), scheduledAt: scheduledAt, expiresAt: expiresAt,
-            warnings: warnings)
+            warnings: warnings, templateSources: templateSources)
         // The record contract has the last word (lengths, URL form): check a sample message against it.
         let contractIssues = contractIssues(of: campaign)
         if !contractIssues.isEmpty { throw .invalidFields(contractIssues) }
@@ -133,6 +146,8 @@ public enum CampaignLoader {
         } catch {
             let names = [
                 "content.text": "message.text", "content.mediaUrl": "message.mediaUrl", "content.fileName": "message.fileName",
+                "content.template": "message.template", "content.template.name": "message.template.name",
+                "content.template.language": "message.template.language",
                 "delay.minSeconds": "delay.min", "delay.maxSeconds": "delay.max", "campaignId": "id", "deviceId": "devices",
             ]
             return error.issues.map { FieldIssue(field: names[$0.field] ?? $0.field, message: $0.message) }

@@ -117,6 +117,16 @@ public enum CampaignPlanner {
                 FieldIssue(field: "message.text", message: "placeholder {\($0)} has no column in the recipients file (available: \(available))")
             }))
         }
+        let unknownInTemplate = CampaignTemplate.unknownColumns(campaign.templateSources, columns: columns.attributeNames)
+        if !unknownInTemplate.isEmpty {
+            let available = (["name"] + columns.attributeNames).joined(separator: ", ")
+            throw .campaign(.invalidFields(unknownInTemplate.map { found in
+                let line = found.source.line.map { " (line \($0))" } ?? ""
+                return FieldIssue(
+                    field: found.source.field,
+                    message: "template parameter {\(found.placeholder)} has no column in the recipients file\(line) (available: \(available))")
+            }))
+        }
         return columns
     }
 

@@ -13,11 +13,15 @@ public struct OutgoingMessage: Sendable, Equatable {
     public var fileName: String?
     /// How long a gateway should show "typing…" before sending (gateways that support it).
     public var typingDelayMilliseconds: Int?
+    /// For `.template`: the template with its parameters filled for this recipient.
+    public var template: MessageTemplate?
 
     public init(
         messageId: String, deviceId: String, recipientPhone: String, kind: BroadcastMessage.Content.Kind,
-        text: String?, mediaUrl: String? = nil, fileName: String? = nil, typingDelayMilliseconds: Int? = nil
+        text: String?, mediaUrl: String? = nil, fileName: String? = nil, typingDelayMilliseconds: Int? = nil,
+        template: MessageTemplate? = nil
     ) {
+        self.template = template
         self.messageId = messageId
         self.deviceId = deviceId
         self.recipientPhone = recipientPhone
@@ -50,23 +54,29 @@ public enum SendFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// have the message. Retried like `retryable`, but the attempt counts as a send for the device's
     /// pacing, since the recipient may already have it.
     case outcomeUnknown(code: String, message: String)
+    /// The device's configuration or credentials are wrong (expired token, missing permission,
+    /// unknown phone number id): nothing it sends can pass, and the message is not at fault. The
+    /// device is parked and the message held until it may send again.
+    case deviceUnusable(code: String, message: String)
 
     public var code: String {
         switch self {
-        case .retryable(let code, _, _), .permanent(let code, _, _), .outcomeUnknown(let code, _): return code
+        case .retryable(let code, _, _), .permanent(let code, _, _), .outcomeUnknown(let code, _), .deviceUnusable(let code, _):
+            return code
         }
     }
 
     public var message: String {
         switch self {
-        case .retryable(_, let message, _), .permanent(_, let message, _), .outcomeUnknown(_, let message): return message
+        case .retryable(_, let message, _), .permanent(_, let message, _), .outcomeUnknown(_, let message), .deviceUnusable(_, let message):
+            return message
         }
     }
 
     public var isRetryable: Bool {
         switch self {
         case .retryable, .outcomeUnknown: true
-        case .permanent: false
+        case .permanent, .deviceUnusable: false
         }
     }
 
@@ -77,7 +87,15 @@ public enum SendFailure: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var pausesDevice: Bool {
-        if case .permanent(_, _, true) = self { return true }
+        switch self {
+        case .permanent(_, _, true), .deviceUnusable: return true
+        case .permanent, .retryable, .outcomeUnknown: return false
+        }
+    }
+
+    /// The message keeps its place while the device is parked (see ``deviceUnusable(code:message:)``).
+    public var holdsMessage: Bool {
+        if case .deviceUnusable = self { return true }
         return false
     }
 
@@ -89,6 +107,8 @@ public enum SendFailure: Error, Sendable, Equatable, CustomStringConvertible {
             return "permanent \(code): \(message)" + (pauses ? " (device paused)" : "")
         case .outcomeUnknown(let code, let message):
             return "outcome unknown \(code): \(message)"
+        case .deviceUnusable(let code, let message):
+            return "device unusable \(code): \(message) (device parked, message held)"
         }
     }
 }

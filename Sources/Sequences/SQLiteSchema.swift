@@ -57,6 +57,10 @@ enum SQLiteSchema {
                 CREATE UNIQUE INDEX enrolments_one_active ON enrolments(sequenceId, phone) WHERE state = 'active'
                 """)
         }
+        migrator.registerMigration("v2: template steps") { db in
+            // The step's WhatsApp template with its parameters, as JSON (content type template).
+            try db.alter(table: StepRow.databaseTableName) { t in t.add(column: "template", .text) }
+        }
         return migrator
     }
 }
@@ -89,6 +93,7 @@ struct StepRow: Codable, FetchableRecord, PersistableRecord {
     var variation: Bool
     var delayMinSeconds: Double
     var delayMaxSeconds: Double
+    var template: String?
 
     init(sequenceId: String, position: Int, step: SequenceStep) {
         self.sequenceId = sequenceId
@@ -106,17 +111,26 @@ struct StepRow: Codable, FetchableRecord, PersistableRecord {
         variation = step.content.variation
         delayMinSeconds = step.delay.minSeconds
         delayMaxSeconds = step.delay.maxSeconds
+        template = step.content.template.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
     func step() throws(SequenceStoreError) -> SequenceStep {
         guard let start = TimeOfDay(windowStart), let end = TimeOfDay(windowEnd),
               let type = BroadcastMessage.Content.Kind(rawValue: contentType)
         else { throw .corrupt("step \(position) of sequence \(sequenceId)") }
+        var decodedTemplate: MessageTemplate?
+        if let template {
+            guard let value = try? JSONDecoder().decode(MessageTemplate.self, from: Data(template.utf8)) else {
+                throw .corrupt("template of step \(position) of sequence \(sequenceId)")
+            }
+            decodedTemplate = value
+        }
         return SequenceStep(
             id: stepId, dayOffset: dayOffset,
             window: SendWindow(start: start, end: end, timeZone: timeZone),
             content: BroadcastMessage.Content(
-                type: type, text: text, mediaUrl: mediaUrl, fileName: fileName, greeting: greeting, variation: variation),
+                type: type, text: text, mediaUrl: mediaUrl, fileName: fileName, greeting: greeting, variation: variation,
+                template: decodedTemplate),
             delay: BroadcastMessage.Delay(minSeconds: delayMinSeconds, maxSeconds: delayMaxSeconds))
     }
 }

@@ -174,8 +174,10 @@ struct RawContent: Decodable {
     var fileName: String?
     var greeting: Bool?
     var variation: Bool?
+    /// For type template: the record's template shape (name, language, components with parameters).
+    var template: MessageTemplate?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case type, text, mediaUrl, fileName, greeting, variation }
+    enum CodingKeys: String, CodingKey, CaseIterable { case type, text, mediaUrl, fileName, greeting, variation, template }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
@@ -185,6 +187,7 @@ struct RawContent: Decodable {
         fileName = try c.decodeIfPresent(String.self, forKey: .fileName)
         greeting = try c.decodeIfPresent(Bool.self, forKey: .greeting)
         variation = try c.decodeIfPresent(Bool.self, forKey: .variation)
+        template = try c.decodeIfPresent(MessageTemplate.self, forKey: .template)
     }
 }
 

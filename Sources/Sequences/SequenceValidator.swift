@@ -138,7 +138,7 @@ public enum SequenceValidator {
         }
         return BroadcastMessage.Content(
             type: type, text: raw.text, mediaUrl: raw.mediaUrl, fileName: raw.fileName,
-            greeting: raw.greeting ?? false, variation: raw.variation ?? false)
+            greeting: raw.greeting ?? false, variation: raw.variation ?? false, template: raw.template)
     }
 
     /// Applies the message contract's own content and delay rules, so a defined step never yields

@@ -28,7 +28,8 @@ public struct PassThroughPolicy: SendPolicy {
         .send(OutgoingMessage(
             messageId: message.id, deviceId: message.deviceId, recipientPhone: message.recipient.phone,
             kind: message.content.type, text: message.content.text, mediaUrl: message.content.mediaUrl,
-            fileName: message.content.fileName
+            fileName: message.content.fileName,
+            template: message.content.template?.filled(name: message.recipient.name, attributes: message.attributes ?? [:]).template
         ))
     }
 

@@ -58,7 +58,8 @@ extension WorkerCore {
     private func failed(_ dispatch: Dispatch<LaneItem>, _ failure: SendFailure) {
         let message = dispatch.payload.message
         let now = Date()
-        if let pausedUntil = policy.didFail(message, failure: failure, at: now) {
+        let pausedUntil = policy.didFail(message, failure: failure, at: now)
+        if let pausedUntil {
             logger.warning("device paused after a ban-like error", metadata: [
                 "device": "\(message.deviceId)", "until": "\(Timestamp.format(pausedUntil))", "error": "\(failure.code)",
             ])
@@ -68,6 +69,12 @@ extension WorkerCore {
         let detail = failure.outcomeUnknown
             ? "attempt \(dispatch.attempt) outcome unknown (it may have been delivered): \(failure.message)" : failure.message
         let info = StatusEvent.ErrorInfo(code: failure.code, message: detail, retryable: failure.isRetryable)
+        if failure.holdsMessage, let pausedUntil {
+            // Configuration or token error: the message is not at fault; it waits for the device.
+            publishStatus(event(dispatch, .retrying, at: now, reason: StatusEvent.Reason.devicePaused, error: info))
+            putBack(dispatch, outcome: .hold(until: clock.instant(of: pausedUntil), reason: StatusEvent.Reason.devicePaused))
+            return
+        }
         var random = SystemRandomNumberGenerator()
         if failure.isRetryable,
            let delay = configuration.retryPolicy.nextDelay(afterAttempt: dispatch.attempt, retryAfter: retryAfter(failure), using: &random) {

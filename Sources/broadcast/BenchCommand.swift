@@ -3,6 +3,7 @@ import Benchmarks
 import BroadcastModel
 import Publishing
 import Foundation
+import Webhooks
 import Logging
 
 struct BenchCommand: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Benchmarks; each prints one JSON object on standard output.",
         subcommands: [
             AllBenchCommand.self, KafkaBenchCommand.self, CodecBenchCommand.self, PublishBenchCommand.self,
-            WorkerBenchCommand.self, ScaleOutBenchCommand.self,
+            WorkerBenchCommand.self, ScaleOutBenchCommand.self, WebhookBenchCommand.self,
         ]
     )
 }
@@ -73,6 +74,27 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         benchmark.backlogMessages = backlog
         benchmark.executable = currentExecutable()
         try printJSON(try await benchmark.run(chosen, logger: Logger(label: "broadcast.bench")))
+    }
+}
+
+struct WebhookBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhooks",
+        abstract: "Signed status webhooks (100 per POST) verified and published per second, against the raw produce rate."
+    )
+
+    @Option(help: "Statuses to post.") var statuses = 200_000
+    @Option(name: .customLong("per-post"), help: "Statuses per POST (Meta batches up to 100).") var perPost = 100
+    @Option(help: "Concurrent HTTP connections.") var connections = 8
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        LoggingOptions(level: logging.level ?? "warning").bootstrap()
+        var benchmark = WebhookBenchmark()
+        benchmark.statuses = statuses
+        benchmark.perPost = max(1, perPost)
+        benchmark.connections = max(1, connections)
+        try printJSON(try await benchmark.run(logger: Logger(label: "broadcast.bench")))
     }
 }
 

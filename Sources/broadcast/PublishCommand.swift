@@ -39,6 +39,9 @@ struct PublishCampaignCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A file of phone numbers (one per line) that must not receive the campaign.", valueName: "file"))
     var optOut: String?
 
+    @Option(help: ArgumentHelp("The account's templates (name, language, status, parameter counts): a template campaign must name an APPROVED one with the right parameters.", valueName: "file"))
+    var templates: String?
+
     @Flag(help: "Validate and show the plan; publish nothing (needs no Kafka).")
     var dryRun = false
 
@@ -55,6 +58,10 @@ struct PublishCampaignCommand: AsyncParsableCommand {
         do {
             let campaign = try CampaignLoader.load(path: file)
             campaign.warnings.forEach { printError("warning: \($0)") }
+            if let templates, let template = campaign.content.template {
+                let problems = try TemplatesFile.load(path: templates).problems(with: template)
+                if !problems.isEmpty { throw CampaignFileError.invalidFields(problems) }
+            }
             let optOutSet = try optOut.map { path throws(PhoneListError) in try OptOutSet.load(path: path, defaultCountryCode: defaultCountry) }
             plan = try CampaignPlanner.plan(campaign: campaign, optOut: optOutSet ?? OptOutSet(), defaultCountryCode: defaultCountry)
         } catch let error as CampaignFileError {

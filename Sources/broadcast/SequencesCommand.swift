@@ -195,6 +195,11 @@ extension SequencesCommand {
             logger.info("sequence scheduler running", metadata: [
                 "store": "\(store.resolvedPath)", "interval": "\(interval)s", "messages": "\(topics.messages)",
             ])
+            // Contacts who write to a device leave their sequences (`broadcast webhooks` publishes what they wrote).
+            var replyConsumer = ConsumerConfiguration(client: try kafka.clientOptions(clientId: "broadcast-sequences-replies"), groupId: ReplyFollower.defaultGroup)
+            replyConsumer.client.properties["topic.metadata.refresh.interval.ms"] = replyConsumer.client.properties["topic.metadata.refresh.interval.ms"] ?? "5000"
+            let replies = try ReplyFollower(consumer: replyConsumer, topic: kafka.topics.inbound, store: db, logger: logger)
+            try replies.start()
             let interval = Duration.milliseconds(Int64(interval * 1000))
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await scheduler.run(interval: interval) }
@@ -206,6 +211,7 @@ extension SequencesCommand {
                 _ = await group.next()
                 group.cancelAll()
             }
+            await replies.close()
             await producer.close()
         }
     }

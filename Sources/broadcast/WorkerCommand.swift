@@ -77,7 +77,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "broadcast.worker")
         let name = workerName ?? WorkerConfiguration.defaultWorkerName
         // Everything that can refuse the configuration runs before any client or connection exists.
-        let setup = try loadSetup(logger: logger)
+        let providerOptOuts = ProviderOptOutPublisher(logger: logger)
+        let setup = try loadSetup(logger: logger, providerOptOuts: providerOptOuts)
         var configuration = WorkerConfiguration(topics: kafka.topics, workerName: name)
         configuration.maxHeldRecords = maxHeld
         configuration.resumeBelowRecords = WorkerConfiguration.resumeThreshold(maxHeld: maxHeld)
@@ -104,12 +105,14 @@ struct WorkerCommand: AsyncParsableCommand {
         )
         var transport = HTTPTransport.Configuration()
         transport.maxConnectionsPerHost = max(transport.maxConnectionsPerHost, maxInFlight)
+        providerOptOuts.attach(producer: producer, topic: kafka.topics.optOuts)
         let senders = RegistrySenderDirectory(SenderRegistry(
             devices: setup.devices, defaultSender: defaultSender.flatMap(SenderKind.init(rawValue:)),
             simulated: setup.simulated, transport: transport, logger: logger
         ))
         let worker: DeviceWorkerService
         let optOuts: OptOutFollower
+        let replies: InboundReplyFollower
         // Campaign pause/resume/cancel from the control topic, checked before anti-spam.
         let control = BackgroundCampaignControl()
         do {
@@ -121,6 +124,10 @@ struct WorkerCommand: AsyncParsableCommand {
                 senders: senders, policy: policy, logger: logger, statisticsHandler: statistics
             )
             optOuts = try startOptOutFollower(client: optOutClient, store: setup.policy.optOuts, workerName: name)
+            replies = try InboundReplyFollower(
+                client: try kafka.clientOptions(clientId: "broadcast-replies-\(name)"), topic: kafka.topics.inbound,
+                ledger: setup.policy.replies, groupPrefix: "broadcast-replies-\(name)")
+            try replies.start()
         } catch {
             // The senders' HTTP client must be shut down before it is released.
             await senders.shutdown()
@@ -145,6 +152,7 @@ struct WorkerCommand: AsyncParsableCommand {
             }, stop: { await server.take()?.stop() }))
         }
         services.append(ManagedService("opt-out follower", stop: { await optOuts.close() }))
+        services.append(ManagedService("reply follower", stop: { await replies.close() }))
         services.append(ManagedService("campaign control", stop: { await control.stop() }))
         services.append(worker)
         // Shut down first: the grace is the whole stop, so a step stuck past it (a broker that does
@@ -175,7 +183,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     /// The devices file (refused at start, naming the device and field, when anything is wrong) and
     /// the anti-spam policy with the opt-out file.
-    private func loadSetup(logger: Logger) throws -> Setup {
+    private func loadSetup(logger: Logger, providerOptOuts: ProviderOptOutPublisher) throws -> Setup {
         var devices = DevicesFile()
         if let devicesPath {
             do {
@@ -191,7 +199,9 @@ struct WorkerCommand: AsyncParsableCommand {
             throw StartupRefused("devices file refused: \(devicesPath ?? "devices file"): \(error)")
         }
         let store = try loadOptOutFile(logger: logger)
-        let policy = AntiSpamPolicy(configuration: .init(profiles: profiles), optOuts: store, logger: Logger(label: "broadcast.policy"))
+        let policy = AntiSpamPolicy(
+            configuration: .init(profiles: profiles), optOuts: store, logger: Logger(label: "broadcast.policy"),
+            onProviderOptOut: { providerOptOuts.publish($0) })
         logger.info("devices and anti-spam configured", metadata: [
             "devicesFile": "\(devicesPath ?? "none")", "devices": "\(devices.devices.count)",
             "defaultSender": "\(defaultSender ?? devices.defaults.sender.rawValue)", "optOutFileEntries": "\(store.count)",

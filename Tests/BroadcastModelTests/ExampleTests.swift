@@ -17,6 +17,9 @@ import Testing
                     let message = try BroadcastMessage.decodeValidated(from: bytes)
                     // Re-encoding must give a record that reads back the same.
                     #expect(try BroadcastMessage.decodeValidated(from: message.encoded()) == message, "\(name)")
+                } else if name.hasPrefix("inbound-") {
+                    let inbound = try InboundMessage.decodeValidated(from: bytes)
+                    #expect(try InboundMessage.decodeValidated(from: inbound.encoded()) == inbound, "\(name)")
                 } else {
                     let event = try StatusEvent.decodeValidated(from: bytes)
                     #expect(try StatusEvent.decodeValidated(from: event.encoded()) == event, "\(name)")
@@ -37,6 +40,8 @@ import Testing
             let bytes = [UInt8](try Data(contentsOf: file))
             let error: RecordError? = if name.hasPrefix("message-") {
                 #expect(throws: RecordError.self) { try BroadcastMessage.decodeValidated(from: bytes) }
+            } else if name.hasPrefix("inbound-") {
+                #expect(throws: RecordError.self) { try InboundMessage.decodeValidated(from: bytes) }
             } else {
                 #expect(throws: RecordError.self) { try StatusEvent.decodeValidated(from: bytes) }
             }
@@ -53,7 +58,7 @@ import Testing
     }
 
     @Test func schemasAreValidJSONWithTheSchemaIDs() throws {
-        for id in [RecordSchema.message, RecordSchema.status] {
+        for id in [RecordSchema.message, RecordSchema.status, RecordSchema.inbound] {
             let url = Fixtures.schemas.appendingPathComponent("\(id).schema.json")
             let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
             let properties = object?["properties"] as? [String: Any]

@@ -34,9 +34,10 @@ import Testing
 
     @Test func statusRawValuesAndFinality() {
         #expect(MessageStatus.allCases.map(\.rawValue) == [
-            "queued", "processing", "sent", "retrying", "failed", "skipped", "expired", "dead_lettered",
+            "queued", "processing", "sent", "retrying", "failed", "skipped", "expired", "dead_lettered", "delivered", "read",
         ])
-        #expect(MessageStatus.allCases.filter(\.isFinal) == [.sent, .failed, .skipped, .expired, .deadLettered])
+        #expect(MessageStatus.allCases.filter(\.isFinal) == [.sent, .failed, .skipped, .expired, .deadLettered, .delivered, .read])
+        #expect(MessageStatus.allCases.filter(\.isAcceptedByProvider) == [.sent, .delivered, .read])
     }
 
     @Test func validationNamesTheFields() {

@@ -59,7 +59,7 @@ struct CloudAPISenderTests {
 
             let request = try #require(server.requests.first)
             #expect(request.method == "POST")
-            #expect(request.path == "/v21.0/109876543210/messages")
+            #expect(request.path == "/v23.0/109876543210/messages")
             #expect(request.header("Authorization") == "Bearer \(Self.token)")
             #expect(request.header("Content-Type") == "application/json")
             let json = try request.json()

@@ -64,7 +64,7 @@ struct DevicesFileTests {
             return
         }
         #expect(configuration.baseURL == "https://graph.facebook.com")
-        #expect(configuration.apiVersion == "v21.0")
+        #expect(configuration.apiVersion == CloudAPISender.Configuration.defaultAPIVersion)
         #expect(configuration.phoneNumberId == "109876543210")
     }
 

@@ -30,6 +30,7 @@ create() { # name partitions config...
 create broadcast.messages "$PARTITIONS" retention.ms=604800000
 create broadcast.status   "$PARTITIONS" retention.ms=604800000
 create broadcast.dlq      "$PARTITIONS" retention.ms=2592000000
+create broadcast.inbound  "$PARTITIONS" retention.ms=2592000000
 # Tables: the latest record per key is what counts.
 create broadcast.optouts  "$PARTITIONS" cleanup.policy=compact
 create broadcast.control  3             cleanup.policy=compact
