@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // HMAC-SHA256 for webhook signatures; 3.x and 4.x share the API (async-http-client resolves 4.x).
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // librdkafka from the system (Debian: librdkafka-dev); never vendored.
@@ -87,11 +89,23 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // `broadcast console`: the operator's web console and HTTP API over the status projection.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Kafka", "BroadcastModel", "Publishing", "Operations", logging, yams,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // `broadcast dev`: the whole flow in one process, checked against the invariants.
         .target(
             name: "DemoRun",
             dependencies: [
-                "Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", "DevicePolicies", "Operations", "Webhooks", logging,
+                "Kafka", "BroadcastModel", "Publishing", "Sequences", "Senders", "WorkerRuntime", "DevicePolicies", "Operations", "Webhooks", "Console", logging,
             ]
         ),
         // `broadcast webhooks`: the inbound half. Signed Cloud API and gateway webhooks become receipts
@@ -114,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "broadcast",
             dependencies: [
-                "Kafka", "BroadcastModel", "ContactFiles", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies", "Operations", "Webhooks",
+                "Kafka", "BroadcastModel", "ContactFiles", "Senders", "HTTPSenders", "WorkerRuntime", "Publishing", "Sequences", "Benchmarks", "DemoRun", "DevicePolicies", "Operations", "Webhooks", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), logging,
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -164,6 +178,15 @@ let package = Package(
         ),
         .testTarget(name: "PublishingTests", dependencies: ["Publishing", "ContactFiles", "Kafka", "BroadcastModel"]),
         .testTarget(name: "SequencesTests", dependencies: ["Sequences", "ContactFiles", "Kafka", "BroadcastModel"]),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Console", "Operations", "Publishing", "Kafka", "BroadcastModel", "WorkerRuntime", "Senders", "DevicePolicies", "BroadcastTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "WebhooksTests",
             dependencies: [

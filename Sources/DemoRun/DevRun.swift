@@ -1,4 +1,5 @@
 import BroadcastModel
+import Console
 import DevicePolicies
 import Foundation
 import Kafka
@@ -22,6 +23,10 @@ public struct DevRun: Sendable {
     public var partitions = 12
     public var sequenceContacts = 40
     public var sender = SimulatedSender.Configuration()
+    /// Serves `broadcast console` on the embedded cluster during the run; nil for none.
+    public var console: DevConsole? = DevConsole()
+    /// Keeps the console up this long after the run (to look at the finished campaign).
+    public var consoleLinger: Duration = .zero
 
     public init() {
         sender.minLatencyMilliseconds = 80
@@ -42,6 +47,9 @@ public struct DevRun: Sendable {
         let topics = TopicNames()
         for topic in topics.all { try cluster.createTopic(topic, partitions: partitions, replicationFactor: 3) }
         progress("embedded cluster at \(cluster.bootstrapServers): \(partitions) partitions per topic")
+        let consoleService = try await console?.start(bootstrapServers: cluster.bootstrapServers, topics: topics, logger: logger)
+        let consoleLine = consoleService.flatMap { service in console.map { $0.banner(service) } }
+        if let consoleLine { progress(consoleLine) }
 
         let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
         let status = try StatusCollector(bootstrapServers: cluster.bootstrapServers, topic: topics.status)
@@ -89,7 +97,7 @@ public struct DevRun: Sendable {
                 if let board {
                     var statusBoard = StatusBoard(rateWindow: 10)
                     for event in events { statusBoard.apply(event) }
-                    board(StatusBoardRenderer.render(statusBoard.snapshot(now: Date()), maxDevices: 12))
+                    board(StatusBoardRenderer.render(statusBoard.snapshot(now: Date()), maxDevices: 12) + (consoleLine.map { "\n" + $0 } ?? ""))
                 } else {
                     progress(Self.progressLine(events: events, expected: expected.count, since: started))
                 }
@@ -106,6 +114,10 @@ public struct DevRun: Sendable {
         try await Task.sleep(for: .milliseconds(300))
         await provider.close()
         await status.close()
+        if let consoleService {
+            try? await Task.sleep(for: consoleLinger)
+            await consoleService.stop()
+        }
         await producer.close()
 
         let delays = (min: minDelay, sequenceMin: sequences.minimumDelay)

@@ -244,7 +244,7 @@ public final class StatusProjectionStore: Sendable {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages") ?? 0 }
     }
 
-    private static func message(_ row: Row) -> ProjectedMessage {
+    static func message(_ row: Row) -> ProjectedMessage {
         ProjectedMessage(
             messageId: row["message_id"], userId: row["user_id"], deviceId: row["device_id"],
             campaignId: row["campaign_id"], sequenceId: row["sequence_id"], sequenceStepId: row["sequence_step_id"],
@@ -255,14 +255,15 @@ public final class StatusProjectionStore: Sendable {
             errorCode: row["error_code"], errorMessage: row["error_message"], worker: row["worker"])
     }
 
-    private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-    private static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(OperationsError) -> T {
+    /// Internal (not private) so the console's read queries in other files of this module share it.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(OperationsError) -> T {
         do { return try await queue.read(body) } catch { throw .store(path: path, underlying: "\(error)") }
     }
 
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(OperationsError) -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(OperationsError) -> T {
         do { return try await queue.write(body) } catch { throw .store(path: path, underlying: "\(error)") }
     }
 }

@@ -12,7 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Benchmarks; each prints one JSON object on standard output.",
         subcommands: [
             AllBenchCommand.self, KafkaBenchCommand.self, CodecBenchCommand.self, PublishBenchCommand.self,
-            WorkerBenchCommand.self, ScaleOutBenchCommand.self, WebhookBenchCommand.self,
+            WorkerBenchCommand.self, ScaleOutBenchCommand.self, WebhookBenchCommand.self, ConsoleBenchCommand.self,
         ]
     )
 }

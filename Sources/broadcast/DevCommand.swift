@@ -18,6 +18,9 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many seconds even if messages are left.") var duration = 120
     @Option(help: "Partitions per topic.") var partitions = 12
     @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Flag(help: "Do not start the web console.") var noConsole = false
+    @Option(help: "Port of the web console (a free one when taken).") var consolePort = 8088
+    @Option(help: "Keep the console up this many seconds after the run.") var consoleLinger = 0
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -41,6 +44,9 @@ struct DevCommand: AsyncParsableCommand {
         demo.maxDelay = maxDelay
         demo.duration = .seconds(duration)
         demo.partitions = partitions
+        demo.console?.port = consolePort
+        if noConsole { demo.console = nil }
+        demo.consoleLinger = .seconds(consoleLinger)
         let terminal = isatty(STDERR_FILENO) == 1
         // On a terminal the live board redraws in place; elsewhere a progress line per second.
         let redraw: @Sendable (String) -> Void = { text in

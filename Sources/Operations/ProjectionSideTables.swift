@@ -1,0 +1,193 @@
+import BroadcastModel
+import Foundation
+import GRDB
+import Kafka
+
+/// A dead letter as the projection keeps it: the `dlq.*` headers, the owner fields read from the
+/// original record when it still decodes (for scoping and display), and the original key and value
+/// so a single letter can be replayed from the console.
+public struct ProjectedDeadLetter: Sendable, Equatable, Codable {
+    public var partition: Int32
+    public var offset: Int64
+    public var key: String?
+    public var reason: String
+    public var error: String?
+    public var sourceTopic: String?
+    public var sourcePartition: Int32?
+    public var sourceOffset: Int64?
+    public var worker: String?
+    public var at: Date?
+    public var messageId: String?
+    public var userId: String?
+    public var campaignId: String?
+    public var sequenceId: String?
+    public var deviceId: String?
+    public var recipientPhone: String?
+    public var valueBytes: Int
+    /// Set once the console replayed this letter (the CLI's `dlq replay` keeps its own record).
+    public var replayedAt: Date?
+    public var replayedBy: String?
+
+    public var isReplayable: Bool { reason != DeadLetterEntry.unreadable }
+}
+
+/// A dead letter read from the topic, ready for the store.
+public struct DeadLetterRecord: Sendable {
+    public var letter: ProjectedDeadLetter
+    public var value: [UInt8]?
+
+    public init(_ message: ConsumerMessage) {
+        let entry = DeadLetterEntry(message)
+        let value = message.valueBytes
+        // Dead letters are often records that do not decode; then only the headers are known.
+        let original = value.flatMap { try? BroadcastMessage.decode(from: $0) }
+        letter = ProjectedDeadLetter(
+            partition: entry.partition, offset: entry.offset, key: entry.key, reason: entry.reason, error: entry.error,
+            sourceTopic: entry.sourceTopic, sourcePartition: entry.sourcePartition, sourceOffset: entry.sourceOffset,
+            worker: entry.worker, at: entry.at, messageId: original?.id, userId: original?.userId,
+            campaignId: original?.campaignId, sequenceId: original?.sequenceId, deviceId: original?.deviceId ?? entry.key,
+            recipientPhone: original?.recipient.phone, valueBytes: entry.valueBytes, replayedAt: nil, replayedBy: nil)
+        self.value = value
+    }
+}
+
+/// The latest campaign control record per campaign, as the projection keeps it.
+public struct ProjectedControl: Sendable, Equatable, Codable {
+    public var campaignId: String
+    public var action: CampaignAction
+    public var at: Date
+    public var by: String
+}
+
+/// The dead-letter and campaign-control tables of the projection, next to its `messages` table.
+/// Created on first use with `IF NOT EXISTS` (not through the store's migrator) so this file adds
+/// to the store without touching its migrations. Offsets go into the same `offsets` table, per topic.
+extension StatusProjectionStore {
+    static let sideTablesSQL = """
+        CREATE TABLE IF NOT EXISTS dead_letters (
+            partition INTEGER NOT NULL,
+            offset INTEGER NOT NULL,
+            key TEXT,
+            reason TEXT NOT NULL,
+            error TEXT,
+            source_topic TEXT,
+            source_partition INTEGER,
+            source_offset INTEGER,
+            worker TEXT,
+            at_ms INTEGER,
+            message_id TEXT,
+            user_id TEXT,
+            campaign_id TEXT,
+            sequence_id TEXT,
+            device_id TEXT,
+            recipient_phone TEXT,
+            value BLOB,
+            value_bytes INTEGER NOT NULL,
+            replayed_at_ms INTEGER,
+            replayed_by TEXT,
+            PRIMARY KEY (partition, offset)
+        );
+        CREATE TABLE IF NOT EXISTS campaign_controls (
+            campaign_id TEXT PRIMARY KEY NOT NULL,
+            action TEXT NOT NULL,
+            at_ms INTEGER NOT NULL,
+            by_whom TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS messages_campaign_status ON messages(campaign_id, status);
+        CREATE INDEX IF NOT EXISTS messages_device ON messages(device_id);
+        """
+
+    /// Creates the console's tables and indexes when missing; safe to call any number of times.
+    public func prepareConsoleTables() async throws(OperationsError) {
+        try await write { db in try db.execute(sql: Self.sideTablesSQL) }
+    }
+
+    /// Stores dead letters read from `topic` and advances its offsets, in one transaction.
+    public func applyDeadLetters(_ records: [DeadLetterRecord], topic: String) async throws(OperationsError) {
+        guard !records.isEmpty else { return }
+        try await write { db in
+            try db.execute(sql: Self.sideTablesSQL)
+            var next = try Self.nextOffsets(topic: topic, db)
+            for record in records {
+                let l = record.letter
+                if let stored = next[l.partition], l.offset < stored { continue }
+                // OR IGNORE: a letter already stored keeps its replay mark.
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO dead_letters (partition, offset, key, reason, error, source_topic, source_partition,
+                            source_offset, worker, at_ms, message_id, user_id, campaign_id, sequence_id, device_id, recipient_phone,
+                            value, value_bytes)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        Int(l.partition), l.offset, l.key, l.reason, l.error, l.sourceTopic, l.sourcePartition.map { Int($0) },
+                        l.sourceOffset, l.worker, l.at.map(Self.milliseconds), l.messageId, l.userId, l.campaignId, l.sequenceId,
+                        l.deviceId, l.recipientPhone, record.value.map { Data($0) }, l.valueBytes,
+                    ])
+                next[l.partition] = l.offset + 1
+            }
+            try Self.storeOffsets(next, topic: topic, db)
+        }
+    }
+
+    /// Stores the latest control record per campaign (a nil record is a tombstone) and advances
+    /// the topic's offsets. Records arrive in log order, which is the order operators acted in.
+    public func applyControls(_ records: [(partition: Int32, offset: Int64, campaignId: String, record: CampaignControlRecord?)], topic: String)
+        async throws(OperationsError)
+    {
+        guard !records.isEmpty else { return }
+        try await write { db in
+            try db.execute(sql: Self.sideTablesSQL)
+            var next = try Self.nextOffsets(topic: topic, db)
+            for item in records {
+                if let stored = next[item.partition], item.offset < stored { continue }
+                if let record = item.record {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO campaign_controls (campaign_id, action, at_ms, by_whom) VALUES (?, ?, ?, ?)",
+                        arguments: [item.campaignId, record.action.rawValue, Self.milliseconds(record.at), record.by])
+                } else {
+                    try db.execute(sql: "DELETE FROM campaign_controls WHERE campaign_id = ?", arguments: [item.campaignId])
+                }
+                next[item.partition] = item.offset + 1
+            }
+            try Self.storeOffsets(next, topic: topic, db)
+        }
+    }
+
+    /// Marks a letter as replayed by the console; false when it was replayed already.
+    public func markReplayed(partition: Int32, offset: Int64, by: String, at: Date) async throws(OperationsError) -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE dead_letters SET replayed_at_ms = ?, replayed_by = ? WHERE partition = ? AND offset = ? AND replayed_at_ms IS NULL",
+                arguments: [Self.milliseconds(at), by, Int(partition), offset])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Clears a replay mark (the replayed record could not be published).
+    public func unmarkReplayed(partition: Int32, offset: Int64) async throws(OperationsError) {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE dead_letters SET replayed_at_ms = NULL, replayed_by = NULL WHERE partition = ? AND offset = ?",
+                arguments: [Int(partition), offset])
+        }
+    }
+
+    static func nextOffsets(topic: String, _ db: Database) throws -> [Int32: Int64] {
+        Dictionary(
+            try Row.fetchAll(db, sql: "SELECT partition, next_offset FROM offsets WHERE topic = ?", arguments: [topic])
+                .map { (Int32($0["partition"] as Int), $0["next_offset"] as Int64) },
+            uniquingKeysWith: max)
+    }
+
+    static func storeOffsets(_ next: [Int32: Int64], topic: String, _ db: Database) throws {
+        for (partition, offset) in next {
+            try db.execute(
+                sql: """
+                    INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)
+                    ON CONFLICT(topic, partition) DO UPDATE SET next_offset = excluded.next_offset
+                    """,
+                arguments: [topic, Int(partition), offset])
+        }
+    }
+}
