@@ -123,7 +123,13 @@ let package = Package(
             ]
         ),
         // `broadcast bench`: every benchmark lives here, none in the modules it measures.
-        .target(name: "Benchmarks", dependencies: ["Kafka", "BroadcastModel", "ContactFiles", "DeviceWorker", "WorkerRuntime", "Senders", "Publishing", logging]),
+        .target(
+            name: "Benchmarks",
+            dependencies: [
+                "Kafka", "BroadcastModel", "ContactFiles", "DeviceWorker", "WorkerRuntime", "Senders", "Publishing", "Operations", "Webhooks", "Console",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"), logging,
+            ]
+        ),
         // The CLI: wiring only.
         .executableTarget(
             name: "broadcast",

@@ -3,7 +3,6 @@ import Benchmarks
 import BroadcastModel
 import Publishing
 import Foundation
-import Webhooks
 import Logging
 
 struct BenchCommand: AsyncParsableCommand {
@@ -198,5 +197,26 @@ struct AllBenchCommand: AsyncParsableCommand {
             rows.append("| scale-out, \(point.workers) worker(s), sends/s | \(number(point.sentPerSecond)) | linear = \(ratio(point.ratioToLinear)) | |")
         }
         return rows.joined(separator: "\n") + "\n"
+    }
+}
+
+struct ConsoleBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console",
+        abstract: "Statuses per second the console's follower projects while 50 readers poll the campaign page; page latency percentiles."
+    )
+
+    @Option(help: "Status events in the backlog (two per message).") var statuses = 300_000
+    @Option(help: "Concurrent page readers.") var readers = 50
+    @Option(name: .customLong("view-ttl-ms"), help: "How long the console reuses a rendered view (0: render every request).") var viewTTL = 500
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        LoggingOptions(level: logging.level ?? "warning").bootstrap()
+        var benchmark = ConsoleBenchmark()
+        benchmark.statuses = statuses
+        benchmark.readers = readers
+        benchmark.viewTTL = .milliseconds(viewTTL)
+        try printJSON(try await benchmark.run(logger: Logger(label: "broadcast.bench")))
     }
 }

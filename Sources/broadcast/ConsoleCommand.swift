@@ -46,25 +46,3 @@ struct ConsoleCommand: AsyncParsableCommand {
         await service.stop()
     }
 }
-
-/// `broadcast bench console`: registered under `BenchCommand`'s subcommands.
-struct ConsoleBenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "console",
-        abstract: "Statuses per second the console's follower projects while 50 readers poll the campaign page; page latency percentiles."
-    )
-
-    @Option(help: "Status events in the backlog (two per message).") var statuses = 300_000
-    @Option(help: "Concurrent page readers.") var readers = 50
-    @Option(name: .customLong("view-ttl-ms"), help: "How long the console reuses a rendered view (0: render every request).") var viewTTL = 500
-    @OptionGroup var logging: LoggingOptions
-
-    func run() async throws {
-        LoggingOptions(level: logging.level ?? "warning").bootstrap()
-        var benchmark = ConsoleBenchmark()
-        benchmark.statuses = statuses
-        benchmark.readers = readers
-        benchmark.viewTTL = .milliseconds(viewTTL)
-        try printJSON(try await benchmark.run(logger: Logger(label: "broadcast.bench")))
-    }
-}

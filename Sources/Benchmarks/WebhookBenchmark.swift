@@ -3,6 +3,7 @@ import BroadcastModel
 import Foundation
 import Kafka
 import Logging
+import Webhooks
 
 /// `broadcast bench webhooks`: signed status webhooks (100 statuses per POST, as Meta batches them)
 /// verified, parsed and published by a real receiver on 127.0.0.1, against the binding's raw produce

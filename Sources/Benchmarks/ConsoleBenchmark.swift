@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BroadcastModel
+import Console
 import Foundation
 import Kafka
 import Logging
@@ -157,10 +158,5 @@ private final class Tally: Sendable {
 }
 
 extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-
-    var milliseconds: Double { seconds * 1000 }
+    fileprivate var milliseconds: Double { seconds * 1000 }
 }
