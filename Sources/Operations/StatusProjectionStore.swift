@@ -45,6 +45,17 @@ public struct ProjectedMessage: Sendable, Equatable, Codable {
     }
 }
 
+extension ProjectedMessage {
+    init(_ event: StatusEvent, at: Date, firstAt: Date, sentAt: Date?) {
+        self.init(
+            messageId: event.messageId, userId: event.userId, deviceId: event.deviceId, campaignId: event.campaignId,
+            sequenceId: event.sequenceId, sequenceStepId: event.sequenceStepId, recipientPhone: event.recipientPhone,
+            status: event.status, reason: event.reason, attempt: event.attempt, at: at, firstAt: firstAt, sentAt: sentAt,
+            providerMessageId: event.providerMessageId, errorCode: event.error?.code, errorMessage: event.error?.message,
+            worker: event.worker)
+    }
+}
+
 /// The projection's SQLite store (GRDB). Events and the offsets they were read at are written in the
 /// same transaction, and an event at or below a partition's stored offset is skipped: applying the
 /// same records twice, or restarting from the beginning of the topic, changes nothing.
@@ -123,6 +134,9 @@ public final class StatusProjectionStore: Sendable {
     }
 
     /// Applies records read from `topic` and advances its stored offsets, in one transaction.
+    ///
+    /// A batch usually holds several events of one message (queued, processing, sent): they are
+    /// folded in memory first, so each message costs one read and one write per batch.
     @discardableResult
     public func apply(_ records: [StatusRecord], topic: String) async throws(OperationsError) -> ApplyResult {
         guard !records.isEmpty else { return ApplyResult() }
@@ -131,14 +145,42 @@ public final class StatusProjectionStore: Sendable {
                 try Row.fetchAll(db, sql: "SELECT partition, next_offset FROM offsets WHERE topic = ?", arguments: [topic])
                     .map { (Int32($0["partition"] as Int), $0["next_offset"] as Int64) },
                 uniquingKeysWith: max)
+            let select = try db.cachedStatement(sql: "SELECT * FROM messages WHERE message_id = ?")
+            var rows: [String: ProjectedMessage] = [:]
+            var touched: [String] = []
             var result = ApplyResult()
             for record in records {
                 if let stored = next[record.partition], record.offset < stored {
                     result.skipped += 1
                     continue
                 }
-                if try Self.merge(record.event, db) { result.applied += 1 } else { result.superseded += 1 }
+                let id = record.event.messageId
+                let current: ProjectedMessage?
+                if let folded = rows[id] {
+                    current = folded
+                } else {
+                    current = try Row.fetchOne(select, arguments: [id]).map(Self.message)
+                    touched.append(id)
+                }
+                let (row, applied) = Self.merged(current, with: record.event)
+                rows[id] = row
+                if applied { result.applied += 1 } else { result.superseded += 1 }
                 next[record.partition] = record.offset + 1
+            }
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO messages (message_id, user_id, device_id, campaign_id, sequence_id, sequence_step_id,
+                        recipient_phone, status, reason, attempt, at_ms, first_at_ms, sent_at_ms, provider_message_id,
+                        error_code, error_message, worker)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for id in touched {
+                guard let row = rows[id] else { continue }
+                try insert.execute(arguments: [
+                    row.messageId, row.userId, row.deviceId, row.campaignId, row.sequenceId, row.sequenceStepId,
+                    row.recipientPhone, row.status.rawValue, row.reason, row.attempt, Self.milliseconds(row.at), Self.milliseconds(row.firstAt),
+                    row.sentAt.map(Self.milliseconds), row.providerMessageId, row.errorCode, row.errorMessage, row.worker,
+                ])
             }
             for (partition, offset) in next {
                 try db.execute(
@@ -152,75 +194,44 @@ public final class StatusProjectionStore: Sendable {
         }
     }
 
-    /// Latest status wins (same rule as the board); first and sent times are kept across changes.
-    private static func merge(_ event: StatusEvent, _ db: Database) throws -> Bool {
-        let at = milliseconds(event.at)
-        let sentAt: Int64? = event.status == .sent ? at : nil
-        guard let existing = try Row.fetchOne(
-            db, sql: """
-                SELECT status, at_ms, first_at_ms, sent_at_ms, user_id, device_id, campaign_id, sequence_id, sequence_step_id,
-                    recipient_phone FROM messages WHERE message_id = ?
-                """, arguments: [event.messageId])
-        else {
-            try write(event, firstAt: at, sentAt: sentAt, db)
-            return true
+    /// One event folded into a message's stored row: the latest status wins (same rule as the
+    /// board); first and sent times are kept across changes. `applied` is false when the event is
+    /// older than the row's status (it may still fill the row's gaps and times).
+    static func merged(_ stored: ProjectedMessage?, with event: StatusEvent) -> (row: ProjectedMessage, applied: Bool) {
+        // Times are kept in whole milliseconds, as the table stores them.
+        let at = date(milliseconds(event.at))
+        let sentAt: Date? = event.status == .sent ? at : nil
+        guard var row = stored else {
+            return (ProjectedMessage(event, at: at, firstAt: at, sentAt: sentAt), true)
         }
         // Receipts (broadcast webhooks) know the message id, not always its owner, origin or device:
         // what the row already knows is kept, and an event that knows more fills a receipt's gaps.
         var event = event
         let known = StatusEntry(
-            messageId: event.messageId, deviceId: existing["device_id"], campaignId: existing["campaign_id"],
-            sequenceId: existing["sequence_id"], sequenceStepId: existing["sequence_step_id"], status: .queued, at: event.at)
+            messageId: event.messageId, deviceId: row.deviceId, campaignId: row.campaignId,
+            sequenceId: row.sequenceId, sequenceStepId: row.sequenceStepId, status: .queued, at: event.at)
         var entry = StatusEntry(event)
         entry.inheritOrigin(from: known)
         event.deviceId = entry.deviceId
         event.campaignId = entry.campaignId
         event.sequenceId = entry.sequenceId
         event.sequenceStepId = entry.sequenceStepId
-        if event.userId.isEmpty { event.userId = existing["user_id"] }
-        if event.recipientPhone.isEmpty { event.recipientPhone = existing["recipient_phone"] }
-        try db.execute(
-            sql: """
-                UPDATE messages SET user_id = CASE WHEN user_id = '' THEN ? ELSE user_id END,
-                    device_id = CASE WHEN campaign_id IS NULL AND sequence_id IS NULL AND (? IS NOT NULL OR ? IS NOT NULL)
-                        THEN ? ELSE device_id END,
-                    campaign_id = COALESCE(campaign_id, ?), sequence_id = COALESCE(sequence_id, ?),
-                    sequence_step_id = COALESCE(sequence_step_id, ?),
-                    recipient_phone = CASE WHEN recipient_phone = '' THEN ? ELSE recipient_phone END
-                WHERE message_id = ?
-                """,
-            arguments: [
-                event.userId, event.campaignId, event.sequenceId, event.deviceId, event.campaignId, event.sequenceId,
-                event.sequenceStepId, event.recipientPhone, event.messageId,
-            ])
-        let firstAt = min(existing["first_at_ms"] as Int64, at)
-        let storedSent: Int64? = existing["sent_at_ms"]
-        let mergedSent = [storedSent, sentAt].compactMap { $0 }.min()
-        let current = MessageStatus(rawValue: existing["status"] as String) ?? .queued
-        let currentAt = date(existing["at_ms"] as Int64)
-        guard StatusOrder.supersedes(status: event.status, at: event.at, current: current, currentAt: currentAt) else {
-            try db.execute(
-                sql: "UPDATE messages SET first_at_ms = ?, sent_at_ms = ? WHERE message_id = ?",
-                arguments: [firstAt, mergedSent, event.messageId])
-            return false
+        if event.userId.isEmpty { event.userId = row.userId }
+        if event.recipientPhone.isEmpty { event.recipientPhone = row.recipientPhone }
+        if row.userId.isEmpty { row.userId = event.userId }
+        if row.campaignId == nil, row.sequenceId == nil, event.campaignId != nil || event.sequenceId != nil { row.deviceId = event.deviceId }
+        row.campaignId = row.campaignId ?? event.campaignId
+        row.sequenceId = row.sequenceId ?? event.sequenceId
+        row.sequenceStepId = row.sequenceStepId ?? event.sequenceStepId
+        if row.recipientPhone.isEmpty { row.recipientPhone = event.recipientPhone }
+        let firstAt = min(row.firstAt, at)
+        let mergedSent = [row.sentAt, sentAt].compactMap { $0 }.min()
+        guard StatusOrder.supersedes(status: event.status, at: event.at, current: row.status, currentAt: row.at) else {
+            row.firstAt = firstAt
+            row.sentAt = mergedSent
+            return (row, false)
         }
-        try write(event, firstAt: firstAt, sentAt: mergedSent, db)
-        return true
-    }
-
-    private static func write(_ event: StatusEvent, firstAt: Int64, sentAt: Int64?, _ db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT OR REPLACE INTO messages (message_id, user_id, device_id, campaign_id, sequence_id, sequence_step_id,
-                    recipient_phone, status, reason, attempt, at_ms, first_at_ms, sent_at_ms, provider_message_id,
-                    error_code, error_message, worker)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                event.messageId, event.userId, event.deviceId, event.campaignId, event.sequenceId, event.sequenceStepId,
-                event.recipientPhone, event.status.rawValue, event.reason, event.attempt, milliseconds(event.at), firstAt, sentAt,
-                event.providerMessageId, event.error?.code, event.error?.message, event.worker,
-            ])
+        return (ProjectedMessage(event, at: at, firstAt: firstAt, sentAt: mergedSent), true)
     }
 
     /// Every stored message, optionally of one campaign or sequence, ordered by message id.
