@@ -458,7 +458,10 @@ def topic_names():
 
 def check_topics_and_scaling(rendered, types, worker_type):
     names = topic_names()
-    compacted = {names.get("optOuts", "broadcast.optouts"), names.get("control", "broadcast.control")}
+    compacted = {
+        names.get("optOuts", "broadcast.optouts"), names.get("control", "broadcast.control"),
+        names.get("devices", "broadcast.devices"),
+    }
     messages = names.get("messages", "broadcast.messages")
     group = (default_of(types, worker_type, "group") or '"broadcast-workers"').strip('"') if worker_type else "broadcast-workers"
 

@@ -2,7 +2,7 @@
 """Checks the record examples against the published JSON Schemas.
 
 Every file in schemas/examples/valid must pass and every file in schemas/examples/invalid must
-fail; the schema is chosen by the file name (message-*.json or status-*.json). Two message rules
+fail; the schema is chosen by the file name (message-, status-, inbound- or device-*.json). Two message rules
 that JSON Schema cannot state (delay.minSeconds <= delay.maxSeconds, expiresAt after scheduledAt)
 are checked here the same way BroadcastMessage.validate() checks them. Each invalid example must
 also be listed in schemas/examples/invalid-fields.json, the field the Swift tests expect named.
@@ -23,7 +23,10 @@ except ImportError:
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
 EXAMPLES = SCHEMAS / "examples"
-KINDS = {"message": "broadcast.message.v1", "status": "broadcast.status.v1", "inbound": "broadcast.inbound.v1"}
+KINDS = {
+    "message": "broadcast.message.v1", "status": "broadcast.status.v1", "inbound": "broadcast.inbound.v1",
+    "device": "broadcast.device.v1",
+}
 
 
 def load(path):
@@ -49,7 +52,9 @@ def schema_issues(validator, record):
 
 
 def cross_field_issues(kind, record):
-    """Rules beyond JSON Schema, as BroadcastMessage.validate() applies them."""
+    """Rules beyond JSON Schema, as BroadcastMessage.validate() and DeviceStateRecord.validate() apply them."""
+    if kind == "device" and isinstance(record, dict):
+        return device_minutes_issues(record.get("sendMinutes"))
     if kind != "message" or not isinstance(record, dict):
         return []
     issues = []
@@ -66,6 +71,18 @@ def cross_field_issues(kind, record):
         except ValueError:
             pass  # a bad timestamp is already a schema error
     return issues
+
+
+def device_minutes_issues(minutes):
+    """sendMinutes ascending, unique, and spanning less than 26 hours."""
+    if not isinstance(minutes, list):
+        return []
+    keys = [m[0] for m in minutes if isinstance(m, list) and m and isinstance(m[0], int)]
+    if any(a >= b for a, b in zip(keys, keys[1:])):
+        return [("sendMinutes", "minutes must be ascending and unique")]
+    if keys and keys[-1] - keys[0] >= 1560:
+        return [("sendMinutes", "spans more than 1560 minutes")]
+    return []
 
 
 def main():
@@ -95,7 +112,7 @@ def main():
             label = f"{folder}/{path.name}"
             kind = path.name.split("-", 1)[0]
             if kind not in validators:
-                report(False, label, "name must start with message-, status- or inbound-")
+                report(False, label, "name must start with message-, status-, inbound- or device-")
                 continue
             record = load(path)
             issues = schema_issues(validators[kind], record) + cross_field_issues(kind, record)

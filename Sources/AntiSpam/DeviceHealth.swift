@@ -84,6 +84,19 @@ public struct DeviceHealth: Sendable, Equatable {
         }
     }
 
+    /// Takes in a pause known from elsewhere (another worker's record of this device): the state of
+    /// the later ban-like error wins, and a pause in force is never shortened.
+    public mutating func absorb(pausedUntil until: Date, reason: String, strikes: Int, lastBanLikeAt: Date) {
+        if let known = self.lastBanLikeAt, known > lastBanLikeAt { return }
+        if let known = self.lastBanLikeAt, known == lastBanLikeAt, let current = pausedUntil, current >= until { return }
+        self.strikes = max(0, strikes)
+        self.lastBanLikeAt = lastBanLikeAt
+        if pausedUntil.map({ until > $0 }) ?? true {
+            pausedUntil = until
+        }
+        pauseReason = reason
+    }
+
     /// Operator override: lift the pause now (strikes are kept, so a relapse still escalates).
     public mutating func resume() {
         pausedUntil = nil

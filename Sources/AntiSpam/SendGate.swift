@@ -58,6 +58,30 @@ public struct SendGate: Sendable, Equatable {
         health.recordBanLike(reason: reason, at: instant)
     }
 
+    /// The device's state as the `broadcast.devices` record keeps it (no operator decision: the
+    /// caller keeps that).
+    public func stateRecord(deviceId: String, writer: String, at instant: Date) -> DeviceStateRecord {
+        var pause: DeviceStateRecord.Pause?
+        // Kept after the pause ends: the strikes still count towards the next cool-off.
+        if let banLike = health.lastBanLikeAt {
+            pause = .init(until: health.pausedUntil ?? banLike, reason: health.pauseReason ?? "ban_like", strikes: health.strikes, lastBanLikeAt: banLike)
+        }
+        return DeviceStateRecord(
+            deviceId: deviceId, updatedAt: instant, writer: writer,
+            sendMinutes: ledger.sendsPerMinute.map { .init(minute: $0.minute, count: $0.count) },
+            firstSendAt: ledger.firstSendAt, lastSendAt: ledger.lastSendAt, pause: pause)
+    }
+
+    /// Takes in a record of this device written elsewhere (see ``SendLedger/absorb(sendsPerMinute:firstSendAt:lastSendAt:)``).
+    public mutating func absorb(_ record: DeviceStateRecord) {
+        ledger.absorb(
+            sendsPerMinute: record.sendMinutes.map { ($0.minute, $0.count) }, firstSendAt: record.firstSendAt,
+            lastSendAt: record.lastSendAt)
+        if let pause = record.pause {
+            health.absorb(pausedUntil: pause.until, reason: pause.reason, strikes: pause.strikes, lastBanLikeAt: pause.lastBanLikeAt)
+        }
+    }
+
     private func firstHold(at instant: Date) -> (until: Date, reason: HoldReason)? {
         if health.isPaused(at: instant), let until = health.pausedUntil {
             return (until, .devicePaused)

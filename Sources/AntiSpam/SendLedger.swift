@@ -31,6 +31,8 @@ public struct SendLedger: Sendable, Equatable {
     public private(set) var sends: [Date] = []
     /// The device's first send ever recorded here (or restored by the caller); starts warm-up.
     public private(set) var firstSendAt: Date?
+    /// The device's latest send (kept exactly: restored sends sit at the end of their minute).
+    public private(set) var lastSendAt: Date?
 
     public init(firstSendAt: Date? = nil) {
         self.firstSendAt = firstSendAt
@@ -43,6 +45,44 @@ public struct SendLedger: Sendable, Equatable {
         if firstSendAt.map({ instant < $0 }) ?? true {
             firstSendAt = instant
         }
+        if lastSendAt.map({ instant > $0 }) ?? true {
+            lastSendAt = instant
+        }
+        trim()
+    }
+
+    /// Sends per minute (Unix minute, count), ascending: the ledger as the device-state record keeps it.
+    public var sendsPerMinute: [(minute: Int64, count: Int)] {
+        var result: [(minute: Int64, count: Int)] = []
+        for send in sends {
+            let minute = Int64((send.timeIntervalSince1970 / 60).rounded(.down))
+            if result.last?.minute == minute { result[result.count - 1].count += 1 } else { result.append((minute, 1)) }
+        }
+        return result
+    }
+
+    /// Takes in sends known from elsewhere (another worker's record of this device): per minute,
+    /// the ledger ends up with the larger of the two counts, so taking the same record in twice,
+    /// or a record that already includes this ledger's sends, counts nothing twice. Added sends sit
+    /// at the last millisecond of their minute, so they count in each cap window as long as the
+    /// real send could.
+    public mutating func absorb(sendsPerMinute minutes: [(minute: Int64, count: Int)], firstSendAt: Date?, lastSendAt: Date?) {
+        if let firstSendAt, self.firstSendAt.map({ firstSendAt < $0 }) ?? true { self.firstSendAt = firstSendAt }
+        if let lastSendAt, self.lastSendAt.map({ lastSendAt > $0 }) ?? true { self.lastSendAt = lastSendAt }
+        guard !minutes.isEmpty else { return }
+        let local = Dictionary(sendsPerMinute.map { ($0.minute, $0.count) }, uniquingKeysWith: +)
+        var added: [Date] = []
+        for (minute, count) in minutes where count > (local[minute] ?? 0) {
+            let instant = Date(timeIntervalSince1970: Double(minute) * 60 + 59.999)
+            added.append(contentsOf: repeatElement(instant, count: count - (local[minute] ?? 0)))
+        }
+        guard !added.isEmpty else { return }
+        sends = (sends + added).sorted()
+        trim()
+    }
+
+    /// Keeps only the sends within `retention` of the newest.
+    private mutating func trim() {
         if let newest = sends.last {
             let keepFrom = sends.partitioningIndex { $0 >= newest.addingTimeInterval(-Self.retention) }
             sends.removeFirst(keepFrom)

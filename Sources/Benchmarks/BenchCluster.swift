@@ -14,10 +14,10 @@ final class BenchCluster: Sendable {
     let producer: KafkaProducer
     private let createdAt = Mutex<[String: Date]>([:])
 
-    init(partitions: Int, logger: Logger) throws {
+    init(partitions: Int, extraTopics: [String] = [], logger: Logger) throws {
         cluster = try EmbeddedKafkaCluster(brokers: 3, logger: logger)
         topics = TopicNames(prefix: "bench.")
-        for topic in topics.core + ["bench.relay"] { try cluster.createTopic(topic, partitions: partitions) }
+        for topic in topics.core + ["bench.relay"] + extraTopics { try cluster.createTopic(topic, partitions: partitions) }
         producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
     }
 
@@ -81,14 +81,17 @@ final class BenchCluster: Sendable {
     /// messages; returns sends per second from its first send. `onReady` runs once the worker owns
     /// its partitions and fetches.
     func runWorker(
-        until count: Int, sender: SimulatedSender, onReady: @escaping @Sendable () -> Void = {}, logger: Logger
+        until count: Int, sender: SimulatedSender, policy: any SendPolicy = PassThroughPolicy(),
+        deviceState: (any DeviceStateJournal)? = nil, onReady: @escaping @Sendable () -> Void = {},
+        onFirstSend: @escaping @Sendable () -> Void = {}, logger: Logger
     ) async throws -> Double {
         var configuration = WorkerConfiguration(topics: topics, workerName: "bench-worker")
         configuration.paceFirstSendAfterTakeover = false
         let consumer = WorkerConfiguration.consumer(
             ConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupId: "bench-workers-\(UUID().uuidString)"))
         let worker = try DeviceWorkerService(
-            configuration: configuration, consumer: consumer, producer: producer, senders: SingleSenderDirectory(sender), logger: logger
+            configuration: configuration, consumer: consumer, producer: producer, senders: SingleSenderDirectory(sender),
+            policy: policy, logger: logger, deviceState: deviceState
         )
         let task = Task { try await worker.run() }
         var firstSend: ContinuousClock.Instant?
@@ -105,7 +108,10 @@ final class BenchCluster: Sendable {
                 throw BenchmarkError.incomplete("the worker sent \(worker.counters.snapshot.sent) of \(count) in 10 minutes")
             }
             try await Task.sleep(for: .milliseconds(5))
-            if firstSend == nil, worker.counters.snapshot.sent > 0 { firstSend = .now }
+            if firstSend == nil, worker.counters.snapshot.sent > 0 {
+                firstSend = .now
+                onFirstSend()
+            }
         }
         let elapsed = firstSend.map { (ContinuousClock.now - $0).seconds } ?? 0
         worker.shutdown()

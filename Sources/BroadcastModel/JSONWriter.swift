@@ -122,6 +122,23 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
+    /// An array of two-integer arrays, `[[a,b],…]` (compact counters such as sends per minute).
+    mutating func pairs<S: Sequence>(_ key: StaticString, _ values: S) where S.Element == (Int64, Int64) {
+        self.key(key)
+        bytes.append(UInt8(ascii: "["))
+        var first = true
+        for (a, b) in values {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            bytes.append(UInt8(ascii: "["))
+            appendLiteral(String(a))
+            bytes.append(UInt8(ascii: ","))
+            appendLiteral(String(b))
+            bytes.append(UInt8(ascii: "]"))
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     /// Writes a string map with keys sorted, so equal values encode to equal bytes.
     mutating func field(_ key: StaticString, _ map: [String: String]?) {
         guard let map else { return }

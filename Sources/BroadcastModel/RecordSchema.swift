@@ -13,6 +13,9 @@ public enum RecordSchema {
     /// Schema id of ``InboundMessage`` records (topic `broadcast.inbound`).
     public static let inbound = "broadcast.inbound.v1"
 
+    /// Schema id of ``DeviceStateRecord`` records (compacted topic `broadcast.devices`).
+    public static let device = "broadcast.device.v1"
+
     /// The `schema` header for an inbound record, ready for a producer.
     public static let inboundHeader: (String, [UInt8]) = (headerName, Array(inbound.utf8))
     /// The `schema` header for a message record, ready for a producer.

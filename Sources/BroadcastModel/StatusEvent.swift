@@ -91,6 +91,8 @@ public struct StatusEvent: Equatable, Sendable {
         public static let optOut = "opt_out"
         public static let cancelled = "cancelled"
         public static let devicePaused = "device_paused"
+        /// An operator retired the device (`broadcast device retire`): its messages are not sent.
+        public static let deviceRetired = "device_retired"
         /// The contact replied: later sequence steps are not sent.
         public static let replied = "replied"
         /// On a `failed` event from a provider receipt: the message failed after it was `sent`.

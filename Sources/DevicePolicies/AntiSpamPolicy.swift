@@ -3,6 +3,7 @@ import BroadcastModel
 import Foundation
 import Logging
 import Senders
+import Synchronization
 import WorkerRuntime
 
 /// The worker's `SendPolicy` over AntiSpam: opt-out, device pauses, quiet hours, caps and rendering,
@@ -39,6 +40,16 @@ public final class AntiSpamPolicy: SendPolicy {
     public let replies: ReplyLedger
     private let table = DeviceStateTable()
     private let logger: Logger
+    /// False while this worker may not know the latest `broadcast.devices` records (see
+    /// ``setDeviceStateCurrent(_:)``): every send holds meanwhile.
+    private let deviceStateCurrent = Mutex(true)
+
+    /// Hold reasons of the device-state checks (holds are not status events; they show in logs).
+    public enum DeviceStateHold {
+        public static let operatorPaused = "operator_paused"
+        public static let unreadable = "device_state_unreadable"
+        public static let loading = "device_state_loading"
+    }
 
     /// Called with a phone the provider reports as opted out (Cloud API 131050), after the phone is
     /// in ``optOuts``: the worker publishes it to the opt-out topic so that every worker knows.
@@ -69,11 +80,20 @@ public final class AntiSpamPolicy: SendPolicy {
         }
         let device = message.deviceId
         let profile = configuration.profiles.profile(for: device)
-        let (decision, change, cached) = table.withState(device, make: { makeState(profile) }) { state in
+        if !deviceStateCurrent.withLock({ $0 }) {
+            return .hold(until: now.addingTimeInterval(1), reason: DeviceStateHold.loading)
+        }
+        let (outcome, change, cached) = table.withState(device, make: { makeState(profile) }) { state -> (Result<SendDecision, Blocked>, DeviceCondition?, (messageId: String, text: String?)?) in
+            if let blocked = Self.stateHold(state, now: now) { return (.failure(blocked), nil, nil) }
             let decision = state.gate.decide(phone: message.recipient.phone, now: now)
             let change = state.note(decision)
             let rendered = state.lastRendered?.messageId == message.id ? state.lastRendered : nil
-            return (decision, change, rendered)
+            return (.success(decision), change, rendered)
+        }
+        let decision: SendDecision
+        switch outcome {
+        case .failure(let blocked): return blocked.decision
+        case .success(let value): decision = value
         }
         if let change { log(change, device: device, decision: decision) }
 
@@ -148,6 +168,66 @@ public final class AntiSpamPolicy: SendPolicy {
         table.state(of: deviceId).map { DevicePolicyStatus(state: $0, at: instant) }
     }
 
+    // MARK: Device state shared through `broadcast.devices`
+
+    /// The operator's decision and an unreadable record come before every other check.
+    private static func stateHold(_ state: DeviceState, now: Date) -> Blocked? {
+        switch state.operatorDecision?.status {
+        case .retired?: return Blocked(decision: .skip(reason: StatusEvent.Reason.deviceRetired))
+        case .paused?: return Blocked(decision: .hold(until: now.addingTimeInterval(2), reason: DeviceStateHold.operatorPaused))
+        case .active?, nil: break
+        }
+        if state.unreadableSince != nil {
+            return Blocked(decision: .hold(until: now.addingTimeInterval(30), reason: DeviceStateHold.unreadable))
+        }
+        return nil
+    }
+
+    /// The device's state as a `broadcast.devices` record; nil for a device this policy never saw.
+    public func stateRecord(of deviceId: String, writer: String, at instant: Date = Date()) -> DeviceStateRecord? {
+        guard let state = table.state(of: deviceId) else { return nil }
+        var record = state.gate.stateRecord(deviceId: deviceId, writer: writer, at: instant)
+        record.operatorDecision = state.operatorDecision
+        return record
+    }
+
+    /// Takes in a `broadcast.devices` record (another worker's, an operator's, or this worker's own
+    /// echo): merged, so reading it twice or out of order changes nothing.
+    public func absorb(_ record: DeviceStateRecord) {
+        let profile = configuration.profiles.profile(for: record.deviceId)
+        let change = table.withState(record.deviceId, make: { makeState(profile) }) { state -> DeviceStateRecord.OperatorDecision? in
+            state.gate.absorb(record)
+            state.unreadableSince = nil
+            guard let decision = record.operatorDecision, state.operatorDecision.map({ decision.at > $0.at }) ?? true else { return nil }
+            state.operatorDecision = decision
+            return decision
+        }
+        if let change {
+            logger.info("operator decision for device", metadata: [
+                "device": "\(record.deviceId)", "status": "\(change.status.rawValue)", "by": "\(change.by)",
+            ])
+        }
+    }
+
+    /// A record of the device could not be read: it sends nothing until a readable one arrives.
+    public func markStateUnreadable(_ deviceId: String, at instant: Date = Date()) {
+        let profile = configuration.profiles.profile(for: deviceId)
+        table.withState(deviceId, make: { makeState(profile) }) { state in
+            if state.unreadableSince == nil { state.unreadableSince = instant }
+        }
+    }
+
+    /// The device's latest send known here (its own or another worker's), for pacing a lane taken over.
+    public func lastSend(of deviceId: String) -> Date? {
+        table.state(of: deviceId)?.gate.ledger.lastSendAt
+    }
+
+    /// While false, every send holds (reason `device_state_loading`): the worker took partitions
+    /// over and has not yet read `broadcast.devices` to where it ended.
+    public func setDeviceStateCurrent(_ current: Bool) {
+        deviceStateCurrent.withLock { $0 = current }
+    }
+
     private func makeState(_ profile: DeviceProfile) -> DeviceState {
         DeviceState(gate: SendGate(policy: profile.sendPolicy, health: DeviceHealth(configuration: configuration.health)))
     }
@@ -165,6 +245,11 @@ public final class AntiSpamPolicy: SendPolicy {
         case .capped: logger.info("device capped", metadata: metadata)
         }
     }
+}
+
+/// A decision the device-state checks take before the gate is asked.
+struct Blocked: Error {
+    var decision: PolicyDecision
 }
 
 /// A snapshot of one device's anti-spam state.

@@ -1,4 +1,5 @@
 import AntiSpam
+import BroadcastModel
 import Foundation
 import Synchronization
 
@@ -23,6 +24,11 @@ struct DeviceState: Sendable {
     /// The text last handed to the sender and for which message: a retry of that message sends it
     /// again unchanged (a timed-out attempt may have reached the phone).
     var lastRendered: (messageId: String, text: String?)?
+    /// The operator's latest decision from `broadcast.devices` (pause, resume, retire).
+    var operatorDecision: DeviceStateRecord.OperatorDecision?
+    /// A record of this device on `broadcast.devices` could not be read: nothing is sent until a
+    /// readable one arrives (it is never taken as "no sends yet").
+    var unreadableSince: Date?
 
     init(gate: SendGate) {
         self.gate = gate

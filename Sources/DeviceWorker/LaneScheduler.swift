@@ -78,6 +78,8 @@ public struct LaneScheduler<Payload: Sendable>: Sendable {
     ///   - notBefore: earliest send instant (`scheduledAt` converted to monotonic seconds).
     ///   - minDelay, maxDelay: the gap since the device's previous send (seconds).
     ///   - now: used only when this creates the lane (takeover pacing).
+    ///   - lastSendAt: the device's last send known from elsewhere (a previous owner), used only
+    ///     when this creates the lane: its first send is paced from it instead of from `now`.
     public mutating func enqueue(
         partition: Int32,
         offset: Int64,
@@ -86,11 +88,12 @@ public struct LaneScheduler<Payload: Sendable>: Sendable {
         notBefore: Double? = nil,
         minDelay: Double,
         maxDelay: Double,
-        now: Double
+        now: Double,
+        lastSendAt: Double? = nil
     ) {
         let entry = LaneEntry(partition: partition, offset: offset, payload: payload,
                               notBefore: notBefore, minDelay: minDelay, maxDelay: maxDelay)
-        let slot = slotByDevice[device] ?? makeLane(device: device, partition: partition, now: now)
+        let slot = slotByDevice[device] ?? makeLane(device: device, partition: partition, now: now, lastSendAt: lastSendAt)
         if lanes[slot].partition != partition || lanes[slot].evictWhenIdle {
             slotsByPartition[partition, default: []].insert(slot)
         }
@@ -233,8 +236,17 @@ public struct LaneScheduler<Payload: Sendable>: Sendable {
 
     // MARK: - Internals
 
-    private mutating func makeLane(device: String, partition: Int32, now: Double) -> Int {
-        let pacer = configuration.paceFirstSendFromTakeover ? DevicePacer.takenOver(at: now) : DevicePacer()
+    /// True while the device has a lane (its next record joins it; no new lane is made).
+    public func hasLane(for device: String) -> Bool {
+        slotByDevice[device] != nil
+    }
+
+    private mutating func makeLane(device: String, partition: Int32, now: Double, lastSendAt: Double?) -> Int {
+        let pacer = if let lastSendAt {
+            DevicePacer(lastSendAt: lastSendAt)
+        } else {
+            configuration.paceFirstSendFromTakeover ? DevicePacer.takenOver(at: now) : DevicePacer()
+        }
         let lane = Lane<Payload>(device: device, partition: partition, pacer: pacer)
         let slot: Int
         if let free = freeSlots.popLast() {

@@ -143,6 +143,11 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let poller = Mutex<ServiceThread?>(nil)
     /// Held for the whole of a close, so a second close waits for the first instead of racing it.
     private let closing = NSLock()
+    /// Calls using the handle from other threads (commit, committed, watermarks) and whether the
+    /// consumer is closing: a close waits for those in progress and later ones are refused, so none
+    /// touches the handle after librdkafka destroyed it (a watermark query on a destroyed handle
+    /// never returned).
+    private let usage = Mutex<(closing: Bool, inUse: Int)>((false, 0))
     private let maxBatchSize: Int
     private let assignmentStrategy: PartitionAssignmentStrategy
     public let logger: Logger
@@ -218,22 +223,33 @@ public final class KafkaConsumer: @unchecked Sendable {
     public var pausedPartitions: Set<TopicPartition> { context.paused.withLock { $0 } }
 
     public func commit(_ offsets: [TopicPartitionOffset]) async throws(KafkaError) {
-        let control = control
-        try await offload { () throws(KafkaError) in try control.commit(offsets) }
+        try await offload { [self] () throws(KafkaError) in try using("committing") { (control: ConsumerControl) throws(KafkaError) in try control.commit(offsets) } }
     }
 
     public func commitAsync(_ offsets: [TopicPartitionOffset]) throws(KafkaError) {
-        try control.commitAsync(offsets)
+        try using("committing") { (control: ConsumerControl) throws(KafkaError) in try control.commitAsync(offsets) }
     }
 
     public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
-        let control = control
-        return try await offload { () throws(KafkaError) in try control.committed(partitions, timeout: timeout) }
+        try await offload { [self] () throws(KafkaError) in try using("reading committed offsets") { (control: ConsumerControl) throws(KafkaError) in try control.committed(partitions, timeout: timeout) } }
     }
 
     public func queryWatermarks(_ partition: TopicPartition, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Watermarks {
-        let control = control
-        return try await offload { () throws(KafkaError) in try control.queryWatermarks(partition, timeout: timeout) }
+        try await offload { [self] () throws(KafkaError) in
+            try using("querying watermarks of \(partition)") { (control: ConsumerControl) throws(KafkaError) in try control.queryWatermarks(partition, timeout: timeout) }
+        }
+    }
+
+    /// Runs `body` with the handle unless the consumer is closing (then throws `closed`).
+    private func using<T>(_ what: String, _ body: (ConsumerControl) throws(KafkaError) -> T) throws(KafkaError) -> T {
+        let admitted = usage.withLock { usage -> Bool in
+            guard !usage.closing else { return false }
+            usage.inUse += 1
+            return true
+        }
+        guard admitted else { throw KafkaError.closed(what) }
+        defer { usage.withLock { $0.inUse -= 1 } }
+        return try body(control)
     }
 
     /// Leaves the group: the poll thread runs librdkafka's close (the rebalance handler sees the final
@@ -245,6 +261,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     private func stopPolling() {
         closing.lock()
         defer { closing.unlock() }
+        // Refuse new calls on the handle and let those in progress finish (each has its own timeout).
+        usage.withLock { $0.closing = true }
+        while usage.withLock({ $0.inUse }) > 0 { Thread.sleep(forTimeInterval: 0.005) }
         stopFlag.set()
         let thread = poller.withLock { thread in
             defer { thread = nil }

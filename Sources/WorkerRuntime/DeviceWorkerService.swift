@@ -22,6 +22,7 @@ public final class DeviceWorkerService: Service, Sendable {
 
     /// - Parameters:
     ///   - producer: writes status events and dead letters; shared, closed by the caller.
+    ///   - deviceState: where devices' safety state outlives this worker; nil keeps it in memory only.
     public init(
         configuration: WorkerConfiguration,
         consumer consumerConfiguration: ConsumerConfiguration,
@@ -29,9 +30,12 @@ public final class DeviceWorkerService: Service, Sendable {
         senders: any SenderDirectory,
         policy: any SendPolicy = PassThroughPolicy(),
         logger: Logger = Logger(label: "broadcast.worker"),
-        statisticsHandler: StatisticsHandler? = nil
+        statisticsHandler: StatisticsHandler? = nil,
+        deviceState: (any DeviceStateJournal)? = nil
     ) throws {
-        core = try WorkerCore(configuration: configuration, producer: producer, senders: senders, policy: policy, logger: logger)
+        core = try WorkerCore(
+            configuration: configuration, producer: producer, senders: senders, policy: policy, logger: logger,
+            deviceState: deviceState)
         self.consumerConfiguration = consumerConfiguration
         self.statisticsHandler = statisticsHandler
     }

@@ -47,7 +47,11 @@ public struct WorkerConfiguration: Sendable {
     /// the rebalance refused (librdkafka's mock cluster does). Only partitions whose last commit
     /// lacks the hand-over mark wait: on a broker that accepts the revocation's commit, none do.
     public var handOverSettleDelay: Duration = .seconds(2)
-    /// Pace a device's first send after takeover as if it had just sent (the previous owner may have).
+    /// How long an assignment waits at most for the device state (`broadcast.devices`) to be read
+    /// to its end; past it the worker goes on, and sends hold until the state is read.
+    public var deviceStateLoadTimeout: Duration = .seconds(10)
+    /// Pace a device's first send after takeover as if it had just sent (the previous owner may
+    /// have), unless the device state knows its real last send.
     public var paceFirstSendAfterTakeover = true
     /// Where the worker's metrics go (see `WorkerCounters`); nil: the process-wide `MetricsSystem.factory`.
     public var metricsFactory: (any MetricsFactory)?

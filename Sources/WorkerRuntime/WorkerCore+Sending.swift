@@ -70,6 +70,7 @@ extension WorkerCore {
             ? "attempt \(dispatch.attempt) outcome unknown (it may have been delivered): \(failure.message)" : failure.message
         let info = StatusEvent.ErrorInfo(code: failure.code, message: detail, retryable: failure.isRetryable)
         if failure.holdsMessage, let pausedUntil {
+            writeDeviceState(message.deviceId)
             // Configuration or token error: the message is not at fault; it waits for the device.
             publishStatus(event(dispatch, .retrying, at: now, reason: StatusEvent.Reason.devicePaused, error: info))
             putBack(dispatch, outcome: .hold(until: clock.instant(of: pausedUntil), reason: StatusEvent.Reason.devicePaused))
@@ -116,9 +117,22 @@ extension WorkerCore {
             release(dispatch, done: false)
             return
         }
-        publishReliably(statusRecord(event), what: "status event") { [self] acknowledged in
+        // A send (or an attempt that reached the provider) changes the device's state: its record
+        // is written too, and the offset is done only when both are acknowledged.
+        let stateRecord = outcome == .sent ? deviceState?.record(for: dispatch.device) : nil
+        let join = AcknowledgementJoin(expecting: stateRecord == nil ? 1 : 2) { [self] acknowledged in
             release(dispatch, done: acknowledged, acknowledgement: true)
         }
+        if let stateRecord {
+            publishReliably(stateRecord, what: "device state", settle: join.settle)
+        }
+        publishReliably(statusRecord(event), what: "status event", settle: join.settle)
+    }
+
+    /// Writes the device's state now (after a pause that holds its message), not tied to an offset.
+    private func writeDeviceState(_ device: String) {
+        guard let record = deviceState?.record(for: device) else { return }
+        publishReliably(record, what: "device state") { _ in }
     }
 
     /// Produces `record` until Kafka acknowledges it, backing off between tries, so that a broker

@@ -13,6 +13,7 @@ final class WorkerCore: Sendable {
     let producer: KafkaProducer
     let senders: any SenderDirectory
     let policy: any SendPolicy
+    let deviceState: (any DeviceStateJournal)?
     let logger: Logger
     let clock = MonotonicClock()
     let counters: WorkerCounters
@@ -24,8 +25,12 @@ final class WorkerCore: Sendable {
     /// Held around every offset commit (see `commitProgress(control:)`).
     let commitGate = Mutex<Void>(())
 
-    init(configuration: WorkerConfiguration, producer: KafkaProducer, senders: any SenderDirectory, policy: any SendPolicy, logger: Logger) throws {
+    init(
+        configuration: WorkerConfiguration, producer: KafkaProducer, senders: any SenderDirectory, policy: any SendPolicy,
+        logger: Logger, deviceState: (any DeviceStateJournal)? = nil
+    ) throws {
         self.configuration = configuration
+        self.deviceState = deviceState
         self.producer = producer
         self.senders = senders
         self.policy = policy
@@ -65,11 +70,16 @@ final class WorkerCore: Sendable {
                 if alreadyDone { continue }
                 switch item.verdict {
                 case .accept(let message):
+                    // A lane taken over is paced from the device's real last send when the
+                    // device state knows it (asked only when the lane is new).
+                    let lastSend = state.scheduler.hasLane(for: message.deviceId)
+                        ? nil : deviceState?.lastSend(of: message.deviceId).map(clock.instant(of:))
                     state.scheduler.enqueue(
                         partition: item.partition, offset: item.offset, device: message.deviceId,
                         payload: LaneItem(message: message, epoch: epoch),
                         notBefore: clock.instant(of: message.scheduledAt),
-                        minDelay: message.delay.minSeconds, maxDelay: message.delay.maxSeconds, now: now
+                        minDelay: message.delay.minSeconds, maxDelay: message.delay.maxSeconds, now: now,
+                        lastSendAt: lastSend
                     )
                 case .deadLetter:
                     state.partitions.values[index].inProgress += 1
@@ -124,6 +134,18 @@ final class WorkerCore: Sendable {
         case .assigned:
             handBack(keeping: Set(mine.map(\.partition)), control: control)
             let committed = startingPoints(mine, control: control)
+            // The previous owners' device state was acknowledged before their offsets were
+            // committed: read up to now, the first send here knows each device's caps and pauses.
+            if let deviceState, !mine.isEmpty {
+                let started = ContinuousClock.now
+                let current = deviceState.catchUp(timeout: configuration.deviceStateLoadTimeout)
+                let metadata: Logger.Metadata = ["waited": "\(ContinuousClock.now - started)"]
+                if current {
+                    logger.info("device state read", metadata: metadata)
+                } else {
+                    logger.warning("device state not read to its end in time; sends hold until it is", metadata: metadata)
+                }
+            }
             state.withLock { state in
                 for partition in mine {
                     var start = committed[partition.partition].map { (offset: $0.offset, metadata: $0.metadata ?? "") }

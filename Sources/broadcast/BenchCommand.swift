@@ -12,6 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             AllBenchCommand.self, KafkaBenchCommand.self, CodecBenchCommand.self, PublishBenchCommand.self,
             WorkerBenchCommand.self, ScaleOutBenchCommand.self, WebhookBenchCommand.self, ConsoleBenchCommand.self,
+            DeviceStateBenchCommand.self,
         ]
     )
 }
@@ -73,6 +74,25 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         benchmark.backlogMessages = backlog
         benchmark.executable = currentExecutable()
         try printJSON(try await benchmark.run(chosen, logger: Logger(label: "broadcast.bench")))
+    }
+}
+
+struct DeviceStateBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devicestate",
+        abstract: "The device-state topic: worker throughput with it on against off, and assignment to first send with 10,000 devices' state."
+    )
+
+    @Option(help: "Messages of the throughput comparison.") var messages = 200_000
+    @Option(name: .customLong("load-devices"), help: "Devices whose state is on the topic before the worker starts.") var loadDevices = 10_000
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        LoggingOptions(level: logging.level ?? "warning").bootstrap()
+        var benchmark = DeviceStateBenchmark()
+        benchmark.messages = messages
+        benchmark.loadDevices = loadDevices
+        try printJSON(try await benchmark.run(logger: Logger(label: "broadcast.bench")))
     }
 }
 

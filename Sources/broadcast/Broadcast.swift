@@ -8,7 +8,7 @@ struct Broadcast: AsyncParsableCommand {
         subcommands: [
             DevCommand.self, ClusterCommand.self, WorkerCommand.self, PublishCommand.self, SequencesCommand.self,
             OptOutCommand.self, StatusCommand.self, ReportCommand.self, CampaignControlCommand.self, DLQCommand.self,
-            ConsoleCommand.self,
+            ConsoleCommand.self, DeviceCommand.self,
             BenchCommand.self, WebhooksCommand.self,
         ]
     )

@@ -48,6 +48,11 @@ struct WorkerCommand: AsyncParsableCommand {
     ))
     // WorkerConfiguration.defaultShutdownGraceSeconds, written out for .ci/check-deploy.py.
     var shutdownGraceSeconds = 30
+    @Option(name: .customLong("device-state"), help: ArgumentHelp(
+        "Keep devices' safety state (caps, warm-up, pauses, last send, operator status) on the compacted devices topic: auto, on or off.",
+        discussion: "auto: on when the topic exists, else off with a warning. on: refuse to start without the topic. off: state lives in this process only, and a hand-over starts caps and warm-up over."
+    ))
+    var deviceStateMode = DeviceStateMode.auto.rawValue
     @OptionGroup var simulation: SimulationOptions
     @Option(name: .customLong("metrics-port"), help: "Serve /metrics (Prometheus), /healthz and /readyz on this port.")
     var metricsPort: Int?
@@ -69,6 +74,9 @@ struct WorkerCommand: AsyncParsableCommand {
         guard maxHeld >= 2 else { throw ValidationError("--max-held must be at least 2") }
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
         guard shutdownGraceSeconds >= 1 else { throw ValidationError("--shutdown-grace-seconds must be at least 1") }
+        guard DeviceStateMode(rawValue: deviceStateMode) != nil else {
+            throw ValidationError("--device-state must be one of \(DeviceStateMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
@@ -110,6 +118,7 @@ struct WorkerCommand: AsyncParsableCommand {
             devices: setup.devices, defaultSender: defaultSender.flatMap(SenderKind.init(rawValue:)),
             simulated: setup.simulated, transport: transport, logger: logger
         ))
+        let deviceState = try await startDeviceState(policy: setup.policy, workerName: name, logger: logger)
         let worker: DeviceWorkerService
         let optOuts: OptOutFollower
         let replies: InboundReplyFollower
@@ -121,7 +130,8 @@ struct WorkerCommand: AsyncParsableCommand {
             let statistics = metricsPort == nil ? nil : handler
             worker = try DeviceWorkerService(
                 configuration: configuration, consumer: consumer, producer: producer,
-                senders: senders, policy: policy, logger: logger, statisticsHandler: statistics
+                senders: senders, policy: policy, logger: logger, statisticsHandler: statistics,
+                deviceState: deviceState
             )
             optOuts = try startOptOutFollower(client: optOutClient, store: setup.policy.optOuts, workerName: name)
             replies = try InboundReplyFollower(
@@ -130,6 +140,7 @@ struct WorkerCommand: AsyncParsableCommand {
             try replies.start()
         } catch {
             // The senders' HTTP client must be shut down before it is released.
+            await deviceState?.close()
             await senders.shutdown()
             await producer.close()
             throw error
@@ -152,6 +163,9 @@ struct WorkerCommand: AsyncParsableCommand {
             }, stop: { await server.take()?.stop() }))
         }
         services.append(ManagedService("opt-out follower", stop: { await optOuts.close() }))
+        if let deviceState {
+            services.append(ManagedService("device-state follower", stop: { await deviceState.close() }))
+        }
         services.append(ManagedService("reply follower", stop: { await replies.close() }))
         services.append(ManagedService("campaign control", stop: { await control.stop() }))
         services.append(worker)
@@ -217,6 +231,39 @@ struct WorkerCommand: AsyncParsableCommand {
         }
     }
 
+    /// The device-state journal on the devices topic, or nil when off (or auto and the topic is missing).
+    private func startDeviceState(policy: AntiSpamPolicy, workerName: String, logger: Logger) async throws -> DeviceStateFollower? {
+        let mode = DeviceStateMode(rawValue: deviceStateMode) ?? .auto
+        guard mode != .off else {
+            logger.warning("device state off: caps, warm-up and pauses live in this process only and start over on a hand-over")
+            return nil
+        }
+        let client = try kafka.clientOptions(clientId: "broadcast-devices-\(workerName)")
+        let topic = kafka.topics.devices
+        let exists: Bool
+        do {
+            let admin = try KafkaAdmin(options: client, logger: logger)
+            exists = try await admin.describeTopic(topic) != nil
+            await admin.close()
+        } catch {
+            throw StartupRefused("could not look up the device-state topic \(topic): \(error)")
+        }
+        guard exists else {
+            if mode == .on {
+                throw StartupRefused("the device-state topic \(topic) does not exist: create it (cleanup.policy=compact, as deploy/ does) or start with --device-state off")
+            }
+            logger.warning("device-state topic missing: caps, warm-up and pauses live in this process only and start over on a hand-over", metadata: [
+                "topic": "\(topic)",
+            ])
+            return nil
+        }
+        let follower = try DeviceStateFollower(
+            client: client, topic: topic, policy: policy, writer: workerName,
+            groupPrefix: "broadcast-devices-\(workerName)", logger: Logger(label: "broadcast.devices"))
+        try follower.start()
+        return follower
+    }
+
     /// Every worker reads the whole opt-out topic under a group of its own; it never creates it.
     private func startOptOutFollower(client: KafkaClientOptions, store: OptOutStore, workerName: String) throws -> OptOutFollower {
         let follower = try OptOutFollower(
@@ -226,6 +273,11 @@ struct WorkerCommand: AsyncParsableCommand {
         try follower.start()
         return follower
     }
+}
+
+/// `--device-state`.
+enum DeviceStateMode: String, CaseIterable {
+    case auto, on, off
 }
 
 /// A configuration the worker refuses at start; printed as is, without the usage text.

@@ -99,3 +99,24 @@ import Testing
         #expect(ledger.nextAllowedSend(at: t0.addingTimeInterval(100), caps: .unlimited, timeZone: kl, firstSendAt: nil) == nil)
     }
 }
+
+@Suite struct SendLedgerAbsorbTests {
+    private let t0 = Date(timeIntervalSince1970: 1_780_000_020)
+
+    @Test func absorbTakesTheLargerCountPerMinute() {
+        var ledger = SendLedger()
+        ledger.record(at: t0)
+        let minute = Int64((t0.timeIntervalSince1970 / 60).rounded(.down))
+        ledger.absorb(sendsPerMinute: [(minute, 3), (minute + 1, 1)], firstSendAt: t0.addingTimeInterval(-100), lastSendAt: t0.addingTimeInterval(61))
+        #expect(ledger.sends.count == 4)
+        #expect(ledger.firstSendAt == t0.addingTimeInterval(-100))
+        #expect(ledger.lastSendAt == t0.addingTimeInterval(61))
+        ledger.absorb(sendsPerMinute: ledger.sendsPerMinute, firstSendAt: nil, lastSendAt: nil)
+        #expect(ledger.sends.count == 4, "its own record read back adds nothing")
+        // Restored sends sit at the end of their minute: they count in the hour at least as long as the real ones.
+        let caps = SendCaps(hourly: 4)
+        let hold = ledger.hold(at: t0.addingTimeInterval(120), caps: caps, timeZone: .gmt, firstSendAt: nil)
+        #expect(hold?.kind == .hourly)
+        #expect((hold?.until ?? .distantPast) >= t0.addingTimeInterval(3_600))
+    }
+}

@@ -20,6 +20,9 @@ import Testing
                 } else if name.hasPrefix("inbound-") {
                     let inbound = try InboundMessage.decodeValidated(from: bytes)
                     #expect(try InboundMessage.decodeValidated(from: inbound.encoded()) == inbound, "\(name)")
+                } else if name.hasPrefix("device-") {
+                    let state = try DeviceStateRecord.decodeValidated(from: bytes)
+                    #expect(try DeviceStateRecord.decodeValidated(from: state.encoded()) == state, "\(name)")
                 } else {
                     let event = try StatusEvent.decodeValidated(from: bytes)
                     #expect(try StatusEvent.decodeValidated(from: event.encoded()) == event, "\(name)")
@@ -42,6 +45,8 @@ import Testing
                 #expect(throws: RecordError.self) { try BroadcastMessage.decodeValidated(from: bytes) }
             } else if name.hasPrefix("inbound-") {
                 #expect(throws: RecordError.self) { try InboundMessage.decodeValidated(from: bytes) }
+            } else if name.hasPrefix("device-") {
+                #expect(throws: RecordError.self) { try DeviceStateRecord.decodeValidated(from: bytes) }
             } else {
                 #expect(throws: RecordError.self) { try StatusEvent.decodeValidated(from: bytes) }
             }
@@ -58,7 +63,7 @@ import Testing
     }
 
     @Test func schemasAreValidJSONWithTheSchemaIDs() throws {
-        for id in [RecordSchema.message, RecordSchema.status, RecordSchema.inbound] {
+        for id in [RecordSchema.message, RecordSchema.status, RecordSchema.inbound, RecordSchema.device] {
             let url = Fixtures.schemas.appendingPathComponent("\(id).schema.json")
             let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
             let properties = object?["properties"] as? [String: Any]

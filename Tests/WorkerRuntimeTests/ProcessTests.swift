@@ -13,8 +13,13 @@ final class WorkerProcess: Sendable {
         try self.init(name: name, bootstrap: harness.bootstrap, topicPrefix: harness.topics.prefix)
     }
 
-    /// - Parameter log: where the worker's log goes (info, or `BROADCAST_LOG_LEVEL`); nil: warnings to the test's stderr.
-    init(name: String, bootstrap: String, topicPrefix: String, log: URL? = nil) throws {
+    /// - Parameters:
+    ///   - log: where the worker's log goes (info, or `BROADCAST_LOG_LEVEL`); nil: warnings to the test's stderr.
+    ///   - arguments: more `broadcast worker` options; `environment`: added to the test's own.
+    init(
+        name: String, bootstrap: String, topicPrefix: String, log: URL? = nil, arguments: [String] = [],
+        environment: [String: String] = [:]
+    ) throws {
         self.name = name
         process = Process()
         process.executableURL = try broadcastExecutable()
@@ -22,7 +27,10 @@ final class WorkerProcess: Sendable {
             "worker", "--bootstrap-servers", bootstrap, "--topic-prefix", topicPrefix,
             "--worker-name", name, "--session-timeout-ms", "6000", "--commit-interval-ms", "100",
             "--sim-latency-ms", "20-60", "--log-level", log == nil ? "warning" : ProcessInfo.processInfo.environment["BROADCAST_LOG_LEVEL"] ?? "info", "--kafka", "reconnect.backoff.max.ms=1000",
-        ]
+        ] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardOutput = FileHandle.nullDevice
         if let log {
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)

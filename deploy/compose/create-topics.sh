@@ -34,5 +34,7 @@ create broadcast.inbound  "$PARTITIONS" retention.ms=2592000000
 # Tables: the latest record per key is what counts.
 create broadcast.optouts  "$PARTITIONS" cleanup.policy=compact
 create broadcast.control  3             cleanup.policy=compact
+# Each device's safety state (caps, warm-up, pauses, last send, operator status), key = device id.
+create broadcast.devices  "$PARTITIONS" cleanup.policy=compact
 
 "$TOPICS_SH" --bootstrap-server "$BOOTSTRAP" --describe --topic "${PREFIX}broadcast\\..*" | grep -v 'Partition: ' || true

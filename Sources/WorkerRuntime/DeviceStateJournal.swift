@@ -1,0 +1,42 @@
+import Foundation
+import Kafka
+import Synchronization
+
+/// Where the worker keeps each device's safety state beyond its own memory (the compacted
+/// `broadcast.devices` topic), so caps, warm-up, pauses and pacing survive hand-overs.
+///
+/// The worker writes a device's record after each send and each pause; the send's offset counts as
+/// done only when both its final status event and that record are acknowledged, so the state
+/// never lags behind the committed offsets. On every assignment it waits for the journal to have
+/// read all records written before, so the first send of a taken-over device knows its history.
+public protocol DeviceStateJournal: Sendable {
+    /// The device's record to write now; nil when there is nothing to keep.
+    func record(for deviceId: String) -> ProducerRecord?
+    /// The device's latest send known from the state (any worker's), for pacing a lane taken over.
+    func lastSend(of deviceId: String) -> Date?
+    /// Blocks the calling thread (the consumer's, during an assignment) until every record written
+    /// before the call is read, or `timeout` passes; returns whether it got there. When it did not,
+    /// the journal keeps sends held until it has.
+    func catchUp(timeout: Duration) -> Bool
+}
+
+/// Counts the acknowledgements one finished record waits for and reports once, with whether all
+/// of them arrived.
+final class AcknowledgementJoin: Sendable {
+    private let state: Mutex<(remaining: Int, allAcknowledged: Bool)>
+    private let done: @Sendable (Bool) -> Void
+
+    init(expecting count: Int, done: @escaping @Sendable (Bool) -> Void) {
+        state = Mutex((count, true))
+        self.done = done
+    }
+
+    func settle(_ acknowledged: Bool) {
+        let finished = state.withLock { state -> Bool? in
+            state.remaining -= 1
+            state.allAcknowledged = state.allAcknowledged && acknowledged
+            return state.remaining == 0 ? state.allAcknowledged : nil
+        }
+        if let finished { done(finished) }
+    }
+}
