@@ -8,17 +8,21 @@ public struct DeviceSendPolicy: Sendable, Equatable {
     public var locale: String
     public var caps: SendCaps
     public var quietHours: QuietHours?
+    /// Hard limits of the device's provider (Cloud API numbers); none for other senders.
+    public var providerLimits: ProviderLimits
 
     public init(
         timeZone: TimeZone = DeviceSendPolicy.utc,
         locale: String = "en",
         caps: SendCaps = .unlimited,
-        quietHours: QuietHours? = nil
+        quietHours: QuietHours? = nil,
+        providerLimits: ProviderLimits = ProviderLimits()
     ) {
         self.timeZone = timeZone
         self.locale = locale
         self.caps = caps
         self.quietHours = quietHours
+        self.providerLimits = providerLimits
     }
 
     public static let utc = TimeZone(identifier: "UTC") ?? TimeZone(secondsFromGMT: 0) ?? .current

@@ -6,6 +6,10 @@ public enum HoldReason: String, Sendable, CaseIterable {
     case quietHours = "quiet_hours"
     case hourlyCap = "hourly_cap"
     case dailyCap = "daily_cap"
+    /// The provider's per-number throughput (Cloud API: 80 messages a second by default).
+    case throughputLimit = "throughput_limit"
+    /// The provider's limit on messages to one phone (Cloud API pair rate limit, 131056).
+    case pairRateLimit = "pair_rate_limit"
 }
 
 /// Why a message is not sent at all. Raw values are stable: they appear in status events.

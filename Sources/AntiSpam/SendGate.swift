@@ -11,6 +11,8 @@ public struct SendGate: Sendable, Equatable {
     public var optOut: OptOutList
     public var health: DeviceHealth
     public private(set) var ledger: SendLedger
+    private var bucket: TokenBucket?
+    private var recipients = RecentRecipients()
 
     /// - Parameter firstSendAt: the device's first send if known from elsewhere (e.g. restored
     ///   after a restart or hand-over), so warm-up does not start over.
@@ -24,6 +26,7 @@ public struct SendGate: Sendable, Equatable {
         self.optOut = optOut
         self.health = health
         self.ledger = SendLedger(firstSendAt: firstSendAt)
+        bucket = policy.providerLimits.messagesPerSecond.map { TokenBucket(rate: $0) }
     }
 
     /// The reason is what blocks at `now` (highest priority first); `until` is the earliest
@@ -38,7 +41,7 @@ public struct SendGate: Sendable, Equatable {
         var reason: HoldReason?
         // Each hold moves `instant` forward; a handful of rounds covers every combination.
         for _ in 0..<8 {
-            guard let hold = firstHold(at: instant) else { break }
+            guard let hold = firstHold(at: instant, phone: phone) else { break }
             reason = reason ?? hold.reason
             instant = hold.until
         }
@@ -46,10 +49,14 @@ public struct SendGate: Sendable, Equatable {
         return .wait(until: instant, reason: reason)
     }
 
-    /// Call after a send was handed to the provider.
-    public mutating func recordSend(at instant: Date) {
+    /// Call after a send was handed to the provider (`phone`: its recipient, for the same-phone gap).
+    public mutating func recordSend(at instant: Date, to phone: String? = nil) {
         ledger.record(at: instant)
         health.recordSuccess(at: instant)
+        bucket?.take(at: instant)
+        if let phone, let gap = policy.providerLimits.samePhoneGap {
+            recipients.record(phone.trimmingCharacters(in: .whitespacesAndNewlines), at: instant, gap: gap)
+        }
     }
 
     /// Call when the sender reports a ban-like or quality error; returns the end of the pause.
@@ -82,7 +89,7 @@ public struct SendGate: Sendable, Equatable {
         }
     }
 
-    private func firstHold(at instant: Date) -> (until: Date, reason: HoldReason)? {
+    private func firstHold(at instant: Date, phone: String) -> (until: Date, reason: HoldReason)? {
         if health.isPaused(at: instant), let until = health.pausedUntil {
             return (until, .devicePaused)
         }
@@ -91,6 +98,12 @@ public struct SendGate: Sendable, Equatable {
         }
         if let hold = ledger.hold(at: instant, caps: policy.caps, timeZone: policy.timeZone, firstSendAt: nil) {
             return (hold.until, hold.kind == .daily ? .dailyCap : .hourlyCap)
+        }
+        if let gap = policy.providerLimits.samePhoneGap, let until = recipients.nextAllowed(to: phone, gap: gap, at: instant) {
+            return (until, .pairRateLimit)
+        }
+        if let until = bucket?.nextToken(at: instant) {
+            return (until, .throughputLimit)
         }
         return nil
     }

@@ -28,7 +28,7 @@ public struct DeviceStateBenchmark: Sendable {
         public var onPerSecond: Double
         public var ratio: Double
         public var goalRatio = 0.9
-        public var stateRecordsWritten: Int
+        public var stateRecordsRead: Int
         public var loadDevices: Int
         public var loadRecordBytes: Int
         public var assignmentWaitSeconds: Double
@@ -42,7 +42,7 @@ public struct DeviceStateBenchmark: Sendable {
         let (bytes, wait, firstSend) = try await measureLoad(logger: logger)
         return Result(
             messages: messages, devices: devices, offPerSecond: rounded(off, places: 0), onPerSecond: rounded(on, places: 0),
-            ratio: rounded(on / max(off, 1)), stateRecordsWritten: written, loadDevices: loadDevices, loadRecordBytes: bytes,
+            ratio: rounded(on / max(off, 1)), stateRecordsRead: written, loadDevices: loadDevices, loadRecordBytes: bytes,
             assignmentWaitSeconds: rounded(wait, places: 3), assignmentToFirstSendSeconds: rounded(firstSend, places: 3))
     }
 

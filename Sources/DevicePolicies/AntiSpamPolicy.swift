@@ -141,7 +141,7 @@ public final class AntiSpamPolicy: SendPolicy {
         let profile = configuration.profiles.profile(for: message.deviceId)
         table.withState(message.deviceId, make: { makeState(profile) }) { state in
             // The ledger also keeps the device's first send, which starts warm-up.
-            state.gate.recordSend(at: instant)
+            state.gate.recordSend(at: instant, to: message.recipient.phone)
             state.lastRendered = nil
         }
     }

@@ -66,11 +66,18 @@ public struct DeviceProfiles: Sendable, Equatable {
         let policy = try sendPolicy(
             deviceId: device.id, timeZone: device.timeZone, locale: device.locale, caps: device.caps, quietHours: device.quietHours
         )
+        var policyWithLimits = policy
         var typing: Int?
-        if case .gateway(let gateway) = device.sender, gateway.defaultTypingDelayMilliseconds > 0 {
+        switch device.sender {
+        case .gateway(let gateway) where gateway.defaultTypingDelayMilliseconds > 0:
             typing = gateway.defaultTypingDelayMilliseconds
+        case .whatsappCloud(let cloud):
+            policyWithLimits.providerLimits = ProviderLimits(
+                messagesPerSecond: cloud.messagesPerSecond, samePhoneGap: cloud.samePhoneGapSeconds > 0 ? cloud.samePhoneGapSeconds : nil)
+        default:
+            break
         }
-        return DeviceProfile(sendPolicy: policy, typingDelayMilliseconds: typing)
+        return DeviceProfile(sendPolicy: policyWithLimits, typingDelayMilliseconds: typing)
     }
 
     static func sendPolicy(

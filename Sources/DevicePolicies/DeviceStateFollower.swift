@@ -39,7 +39,11 @@ public final class DeviceStateFollower: DeviceStateJournal {
     private let progress = Mutex(Progress())
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let lastWait = Mutex<(started: ContinuousClock.Instant, took: Duration)?>(nil)
-    private static let headers = [KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.device.utf8))]
+    /// This process's records carry its instance id: they come back already known, so they are
+    /// not decoded again (a name could be reused by a restarted worker, a per-process id cannot).
+    private static let instanceHeader = "writer-instance"
+    private let instance = Array(UUID().uuidString.utf8)
+    private let headers: [KafkaHeader]
 
     public init(
         client: KafkaClientOptions, topic: String, policy: AntiSpamPolicy, writer: String,
@@ -53,6 +57,10 @@ public final class DeviceStateFollower: DeviceStateJournal {
         self.policy = policy
         self.writer = writer
         self.logger = logger
+        headers = [
+            KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.device.utf8)),
+            KafkaHeader(name: Self.instanceHeader, value: instance),
+        ]
         consumer = try KafkaConsumer(configuration: configuration, logger: logger)
     }
 
@@ -78,7 +86,7 @@ public final class DeviceStateFollower: DeviceStateJournal {
 
     public func record(for deviceId: String) -> ProducerRecord? {
         guard let state = policy.stateRecord(of: deviceId, writer: writer) else { return nil }
-        return ProducerRecord(topic: topic, key: Array(deviceId.utf8), value: state.encoded(), headers: Self.headers)
+        return ProducerRecord(topic: topic, key: Array(deviceId.utf8), value: state.encoded(), headers: headers)
     }
 
     public func lastSend(of deviceId: String) -> Date? {
@@ -158,6 +166,7 @@ public final class DeviceStateFollower: DeviceStateJournal {
                 positions[message.partition] = max(positions[message.partition] ?? 0, message.offset + 1)
                 let key = message.keyString ?? ""
                 guard let value = message.valueBytes else { continue }  // a tombstone: the state is forgotten, not changed
+                if message.header(Self.instanceHeader) == instance { continue }
                 do {
                     let record = try DeviceStateRecord.decodeValidated(from: value)
                     guard record.deviceId == key else {

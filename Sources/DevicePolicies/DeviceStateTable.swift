@@ -13,6 +13,8 @@ enum DeviceCondition: String, Sendable, Equatable {
         case .wait(_, .devicePaused): self = .paused
         case .wait(_, .quietHours): self = .quiet
         case .wait(_, .hourlyCap), .wait(_, .dailyCap): self = .capped
+        // Waits of a second or a few: not worth a log line each.
+        case .wait(_, .throughputLimit), .wait(_, .pairRateLimit): self = .open
         }
     }
 }

@@ -14,15 +14,27 @@ public struct CloudAPISender: MessageSender {
         public var apiVersion: String
         public var phoneNumberId: String
         public var accessToken: String
+        /// Meta's throughput limit of one business number (80 messages a second by default; higher
+        /// tiers are granted per number).
+        public var messagesPerSecond: Double
+        /// Meta's pair rate limit (error 131056): at most one message to the same phone about every 6 s.
+        public var samePhoneGapSeconds: Double
+
+        public static let defaultMessagesPerSecond = 80.0
+        public static let defaultSamePhoneGapSeconds = 6.0
 
         public init(
             phoneNumberId: String, accessToken: String,
-            baseURL: String = Configuration.defaultBaseURL, apiVersion: String = Configuration.defaultAPIVersion
+            baseURL: String = Configuration.defaultBaseURL, apiVersion: String = Configuration.defaultAPIVersion,
+            messagesPerSecond: Double = Configuration.defaultMessagesPerSecond,
+            samePhoneGapSeconds: Double = Configuration.defaultSamePhoneGapSeconds
         ) {
             self.baseURL = baseURL
             self.apiVersion = apiVersion
             self.phoneNumberId = phoneNumberId
             self.accessToken = accessToken
+            self.messagesPerSecond = messagesPerSecond
+            self.samePhoneGapSeconds = samePhoneGapSeconds
         }
 
         var endpoint: String {

@@ -12,11 +12,11 @@ struct DevicesFileParser {
     private static let deviceKeys: Set<String> = [
         "id", "sender", "timeZone", "locale", "caps", "quietHours",
         "phoneNumberId", "tokenEnv", "tokenFile", "baseURL", "apiVersion",
-        "instance", "apiKeyEnv", "apiKeyFile", "typingDelayMs",
+        "instance", "apiKeyEnv", "apiKeyFile", "typingDelayMs", "messagesPerSecond", "samePhoneGapSeconds",
     ]
     private static let keysBySender: [SenderKind: Set<String>] = [
         .simulated: [],
-        .whatsappCloud: ["phoneNumberId", "tokenEnv", "tokenFile", "baseURL", "apiVersion"],
+        .whatsappCloud: ["phoneNumberId", "tokenEnv", "tokenFile", "baseURL", "apiVersion", "messagesPerSecond", "samePhoneGapSeconds"],
         .gateway: ["baseURL", "instance", "apiKeyEnv", "apiKeyFile", "typingDelayMs"],
     ]
 
@@ -104,11 +104,19 @@ struct DevicesFileParser {
         guard apiVersion.hasPrefix("v"), Double(apiVersion.dropFirst()) != nil else {
             throw fields.error("apiVersion", "'\(apiVersion)' is not a Graph API version such as v23.0")
         }
+        let rate = try fields.double("messagesPerSecond") ?? CloudAPISender.Configuration.defaultMessagesPerSecond
+        guard rate > 0, rate.isFinite else {
+            throw fields.error("messagesPerSecond", "is \(rate); it must be a positive number (Meta's default is 80)")
+        }
+        let gap = try fields.double("samePhoneGapSeconds") ?? CloudAPISender.Configuration.defaultSamePhoneGapSeconds
+        guard gap >= 0, gap <= 3_600 else {
+            throw fields.error("samePhoneGapSeconds", "is \(gap); it must be between 0 and 3600 seconds (Meta's pair limit is about 6)")
+        }
         return CloudAPISender.Configuration(
             phoneNumberId: phoneNumberId,
             accessToken: try secret(fields, envKey: "tokenEnv", fileKey: "tokenFile", what: "access token"),
             baseURL: try baseURL(fields) ?? CloudAPISender.Configuration.defaultBaseURL,
-            apiVersion: apiVersion
+            apiVersion: apiVersion, messagesPerSecond: rate, samePhoneGapSeconds: gap
         )
     }
 

@@ -67,7 +67,34 @@ struct StatusCommand: AsyncParsableCommand {
             throw error
         }
         await stream.close()
-        if !follow { try printSnapshot(board.snapshot(now: Date())) }
+        if !follow {
+            try printSnapshot(board.snapshot(now: Date()))
+            if !json { await printHeldDevices(client: client, logger: logger) }
+        }
+    }
+
+    /// Devices an operator paused or retired, devices cooling off after a ban-like error, and
+    /// devices whose state cannot be read (from the devices topic; nothing when it is missing).
+    private func printHeldDevices(client: KafkaClientOptions, logger: Logger) async {
+        guard let snapshot = try? await DeviceStates.read(client: client, topics: kafka.topics, timeout: .seconds(timeoutSeconds), logger: logger)
+        else { return }
+        let now = Date()
+        var lines: [String] = []
+        for (id, record) in snapshot.devices.sorted(by: { $0.key < $1.key }) {
+            if device.map({ $0 != id }) ?? false { continue }
+            if let decision = record.operatorDecision, decision.status != .active {
+                lines.append("  \(id): \(decision.status.rawValue) by \(decision.by) at \(Timestamp.format(decision.at))")
+            }
+            if let pause = record.pause, pause.until > now {
+                lines.append("  \(id): cooling off until \(Timestamp.format(pause.until)) after \(pause.reason) (strike \(pause.strikes))")
+            }
+        }
+        for (id, reason) in snapshot.unreadable.sorted(by: { $0.key < $1.key }) where device.map({ $0 == id }) ?? true {
+            lines.append("  \(id): state unreadable, sends nothing until a readable record arrives (\(reason))")
+        }
+        guard !lines.isEmpty else { return }
+        print("\nDevices held (broadcast device show for all):")
+        print(lines.joined(separator: "\n"))
     }
 
     private func printSnapshot(_ snapshot: StatusSnapshot) throws {

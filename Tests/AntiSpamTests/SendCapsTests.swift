@@ -120,3 +120,27 @@ import Testing
         #expect((hold?.until ?? .distantPast) >= t0.addingTimeInterval(3_600))
     }
 }
+
+@Suite struct ProviderLimitTests {
+    private let t0 = Date(timeIntervalSince1970: 1_780_000_000)
+
+    @Test func tokenBucketAllowsOneSecondsWorthThenTheRate() {
+        var bucket = TokenBucket(rate: 4)
+        for _ in 0..<4 {
+            #expect(bucket.nextToken(at: t0) == nil)
+            bucket.take(at: t0)
+        }
+        #expect(bucket.nextToken(at: t0) == t0.addingTimeInterval(0.25))
+        #expect(bucket.nextToken(at: t0.addingTimeInterval(0.25)) == nil)
+    }
+
+    @Test func gateHoldsForThroughputAndTheSamePhoneGap() throws {
+        let policy = DeviceSendPolicy(providerLimits: ProviderLimits(messagesPerSecond: 1, samePhoneGap: 6))
+        var gate = SendGate(policy: policy)
+        #expect(gate.decide(phone: "+60123456789", now: t0) == .send)
+        gate.recordSend(at: t0, to: "+60123456789")
+        #expect(gate.decide(phone: "+60123456789", now: t0.addingTimeInterval(2)) == .wait(until: t0.addingTimeInterval(6), reason: .pairRateLimit))
+        #expect(gate.decide(phone: "+60123456780", now: t0.addingTimeInterval(0.5)) == .wait(until: t0.addingTimeInterval(1), reason: .throughputLimit))
+        #expect(gate.decide(phone: "+60123456780", now: t0.addingTimeInterval(1)) == .send)
+    }
+}

@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func reasonsHaveStableRawValues() {
-        #expect(HoldReason.allCases.map(\.rawValue) == ["device_paused", "quiet_hours", "hourly_cap", "daily_cap"])
+        #expect(HoldReason.allCases.map(\.rawValue) == ["device_paused", "quiet_hours", "hourly_cap", "daily_cap", "throughput_limit", "pair_rate_limit"])
         #expect(SkipReason.allCases.map(\.rawValue) == ["opt_out", "invalid_phone"])
     }
 }

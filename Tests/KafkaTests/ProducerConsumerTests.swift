@@ -69,4 +69,19 @@ struct ProducerConsumerTests {
         #expect(valueError?.message.contains("session.timeout.ms") == true)
         #expect(valueError?.message.contains("invalid value") == true)
     }
+
+    @Test("a closed consumer refuses watermark and offset calls at once instead of using its destroyed handle")
+    func callsAfterCloseAreRefused() async throws {
+        let test = try TestCluster()
+        let topic = try test.topic(partitions: 2)
+        let consumer = try test.consumer(group: "closed-\(UUID().uuidString.prefix(6))", strategy: .range)
+        try consumer.subscribe(topics: [topic])
+        let partition = TopicPartition(topic: topic, partition: 0)
+        #expect(try await consumer.queryWatermarks(partition).high == 0)
+        await consumer.close()
+        let started = ContinuousClock.now
+        await #expect(throws: KafkaError.self) { try await consumer.queryWatermarks(partition, timeout: .seconds(5)) }
+        await #expect(throws: KafkaError.self) { try await consumer.committed([partition], timeout: .seconds(5)) }
+        #expect(ContinuousClock.now - started < .seconds(1), "refused without waiting for a timeout")
+    }
 }

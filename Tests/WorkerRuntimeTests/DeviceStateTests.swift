@@ -17,22 +17,34 @@ struct DeviceStateTests {
 
     /// Counts the stand-in's requests per phone number id (`/v23.0/<id>/messages`).
     final class RequestLog: Sendable {
-        let requests = Locked<[(phoneNumberId: String, at: Date)]>([])
+        let requests = Locked<[(phoneNumberId: String, to: String, at: Date)]>([])
 
         func record(_ request: StubHTTPServer.Request) {
             let parts = request.path.split(separator: "/")
             guard parts.count >= 2 else { return }
-            requests.withLock { $0.append((String(parts[parts.count - 2]), Date())) }
+            let to = (try? request.json())?["to"] as? String ?? ""
+            requests.withLock { $0.append((String(parts[parts.count - 2]), to, Date())) }
+        }
+
+        /// Request times per phone number id and recipient, in order.
+        var timesPerPair: [String: [Date]] {
+            requests.withLock { Dictionary(grouping: $0, by: { "\($0.phoneNumberId)>\($0.to)" }).mapValues { $0.map(\.at).sorted() } }
         }
 
         var total: Int { requests.withLock { $0.count } }
+        /// Request times per phone number id, in order.
+        var timesPerNumber: [String: [Date]] {
+            requests.withLock { Dictionary(grouping: $0, by: \.phoneNumberId).mapValues { $0.map(\.at).sorted() } }
+        }
         var perNumber: [String: Int] {
             requests.withLock { Dictionary($0.map { ($0.phoneNumberId, 1) }, uniquingKeysWith: +) }
         }
     }
 
     /// Each device is a Cloud API number on the stand-in; its phone number id is ``number(of:)``.
-    static func writeDevicesFile(devices: [String], baseURL: String, capped: Bool = true) throws -> URL {
+    static func writeDevicesFile(
+        devices: [String], baseURL: String, capped: Bool = true, extra: (String) -> [String] = { _ in [] }
+    ) throws -> URL {
         var lines = ["devices:"]
         for device in devices {
             lines += [
@@ -40,6 +52,7 @@ struct DeviceStateTests {
                 "    tokenEnv: DEVICE_STATE_WA_TOKEN", "    baseURL: \(baseURL)",
             ]
             if capped { lines.append("    caps: { hourly: \(hourlyCap) }") }
+            lines += extra(device).map { "    " + $0 }
         }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("devices-\(UUID().uuidString.prefix(8)).yaml")
         try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
@@ -108,6 +121,77 @@ struct DeviceStateTests {
             #expect(after.count == capped.count)
             #expect(after.values.allSatisfy { $0 <= Self.hourlyCap }, "the provider saw more than \(Self.hourlyCap) sends in the hour: \(after)")
             #expect(log.total == usedTheirHour)
+        }
+    }
+
+    @Test("pacing across a hand-over, measured at the provider: no gap shorter than minSeconds")
+    func pacingAcrossHandOver() async throws {
+        let log = RequestLog()
+        try await StubHTTPServer.with(Self.cloudAnswer(log)) { server in
+            let harness = try ClusterHarness(partitions: 4)
+            let devices = (0..<8).map { "paced-\($0)" }
+            let file = try Self.writeDevicesFile(devices: devices, baseURL: "http://127.0.0.1:\(server.port)", capped: false)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let gap = 2.0
+            let messages = (0..<5).flatMap { round in
+                devices.map { testMessage(id: "m-\($0)-\(round)", device: $0, minDelay: gap, maxDelay: gap + 0.2) }
+            }
+            try await harness.publish(messages)
+            let status = try harness.follow(harness.topics.status)
+            let first = try Self.worker("first", harness: harness, devicesFile: file)
+            let second = try Self.worker("second", harness: harness, devicesFile: file)
+            try await status.wait(timeout: .seconds(60)) { _ in status.statusEvents.sends().count >= 2 * devices.count }
+            #expect(first.terminate() == 0)
+            try await status.wait(timeout: .seconds(90)) { _ in Set(status.statusEvents.sends().map(\.messageId)).count >= messages.count }
+            #expect(second.terminate() == 0)
+            await status.close()
+            let gaps = log.timesPerNumber.values.flatMap { times in zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) } }
+            print("pacing across hand-over at the provider: \(gaps.count) gaps, shortest \(gaps.min() ?? 0) s, longest \(gaps.max() ?? 0) s (gap \(gap)–\(gap + 0.2) s)")
+            #expect(gaps.count >= messages.count - devices.count)
+            #expect(gaps.allSatisfy { $0 >= gap - 0.01 }, "a gap shorter than \(gap) s at the provider: \(gaps.sorted().prefix(5))")
+        }
+    }
+
+    @Test("Cloud API limits under a burst from many devices: per-number throughput and the same-phone gap hold at the provider")
+    func providerLimitsUnderBurst() async throws {
+        let log = RequestLog()
+        try await StubHTTPServer.with(Self.cloudAnswer(log)) { server in
+            let harness = try ClusterHarness(partitions: 4)
+            let rated = (0..<4).map { "rated-\($0)" }
+            let paired = (0..<4).map { "paired-\($0)" }
+            let devices = rated + paired
+            let (rate, gap) = (4.0, 1.5)
+            let file = try Self.writeDevicesFile(devices: devices, baseURL: "http://127.0.0.1:\(server.port)", capped: false) { device in
+                device.hasPrefix("rated-") ? ["messagesPerSecond: \(rate)", "samePhoneGapSeconds: 0"] : ["samePhoneGapSeconds: \(gap)"]
+            }
+            defer { try? FileManager.default.removeItem(at: file) }
+            // No pacing gaps at all (Cloud API numbers need none): only the provider limits slow them.
+            let burst = (0..<12).flatMap { index in
+                rated.map { testMessage(id: "\($0)-\(index)", device: $0, phone: "+6012345\(String(format: "%04d", index))") }
+                    + paired.map { testMessage(id: "\($0)-\(index)", device: $0, phone: index % 2 == 0 ? "+60123450001" : "+60123450002") }
+            }
+            try await harness.publish(burst)
+            let status = try harness.follow(harness.topics.status)
+            let worker = try Self.worker("limits", harness: harness, devicesFile: file)
+            try await status.wait(timeout: .seconds(90)) { _ in Set(status.statusEvents.sends().map(\.messageId)).count >= burst.count }
+            #expect(worker.terminate() == 0)
+            await status.close()
+
+            let perNumber = log.timesPerNumber
+            for device in rated {
+                let times = try #require(perNumber[Self.number(of: device, in: devices)])
+                #expect(times.count == 12)
+                // A bucket of one second's worth (4) refilling at 4/s: send i (from 0) no earlier than (i + 1 - 4) / 4 s.
+                for (index, time) in times.enumerated() where index >= 4 {
+                    let earliest = Double(index + 1 - 4) / rate
+                    #expect(time.timeIntervalSince(times[0]) >= earliest - 0.05, "\(device): send \(index) after \(time.timeIntervalSince(times[0])) s")
+                }
+            }
+            let pairGaps = log.timesPerPair.filter { key, _ in paired.contains { key.hasPrefix(Self.number(of: $0, in: devices) + ">") } }
+                .values.flatMap { times in zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) } }
+            print("provider limits: shortest same-phone gap \(pairGaps.min() ?? 0) s over \(pairGaps.count) gaps (limit \(gap) s)")
+            #expect(pairGaps.count == paired.count * 10)
+            #expect(pairGaps.allSatisfy { $0 >= gap - 0.01 }, "same phone sooner than \(gap) s: \(pairGaps.sorted().prefix(4))")
         }
     }
 
