@@ -30,7 +30,12 @@ public final class ClusterHarness: Sendable {
         producer = try KafkaProducer(configuration: configuration)
     }
 
-    deinit { cluster.shutDown() }
+    // The producer goes first: a client left running after its cluster logs a connection error per
+    // broker until it is released.
+    deinit {
+        producer.closeNow()
+        cluster.shutDown()
+    }
 
     public var bootstrap: String { cluster.bootstrapServers }
 

@@ -258,6 +258,12 @@ public final class KafkaProducer: @unchecked Sendable {
 
     private let destroyed = Atomic<Bool>(false)
 
+    /// Destroys the client at once, dropping what is not yet acknowledged: for owners that go away
+    /// synchronously (a `deinit`) before the cluster they talk to, so the client does not outlive it.
+    public func closeNow() {
+        shutDown(flushTimeoutMilliseconds: 0)
+    }
+
     private func shutDown(flushTimeoutMilliseconds: Int32) {
         guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         closed.store(true, ordering: .releasing)

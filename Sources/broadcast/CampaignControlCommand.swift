@@ -47,8 +47,7 @@ struct ControlOptions: ParsableArguments {
         let client = try kafka.clientOptions(clientId: "broadcast-control")
         try await CampaignControlPublisher.ensureTopic(client: client, topics: kafka.topics, logger: logger)
         let producer = try KafkaProducer(configuration: ProducerConfiguration(client: client), logger: logger)
-        let environment = ProcessInfo.processInfo.environment
-        let who = by ?? "\(environment["USER"] ?? "operator")@\(ProcessInfo.processInfo.hostName)"
+        let who = by ?? operatorName()
         let record = CampaignControlRecord(campaignId: id, action: action, at: Date(), by: who)
         do {
             let report = try await CampaignControlPublisher.publish(record, producer: producer, topics: kafka.topics)

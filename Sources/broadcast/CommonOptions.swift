@@ -41,3 +41,8 @@ struct LoggingOptions: ParsableArguments {
         }
     }
 }
+
+/// Who runs an operator command, for audit trails: `$USER@host`.
+func operatorName() -> String {
+    "\(ProcessInfo.processInfo.environment["USER"] ?? "operator")@\(ProcessInfo.processInfo.hostName)"
+}

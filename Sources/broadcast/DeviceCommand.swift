@@ -89,8 +89,7 @@ struct DeviceDecisionOptions: ParsableArguments {
         let logger = Logger(label: "broadcast.devices")
         let client = try kafka.clientOptions(clientId: "broadcast-devices-control")
         let producer = try KafkaProducer(configuration: ProducerConfiguration(client: client), logger: logger)
-        let environment = ProcessInfo.processInfo.environment
-        let who = by ?? "\(environment["USER"] ?? "operator")@\(ProcessInfo.processInfo.hostName)"
+        let who = by ?? operatorName()
         do {
             let record = try await DeviceStates.decide(status, device: id, by: who, client: client, producer: producer, topics: kafka.topics)
             print("\(id): \(record.operatorStatus.rawValue) (by \(who)) published to \(kafka.topics.devices)")

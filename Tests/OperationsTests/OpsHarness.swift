@@ -18,7 +18,10 @@ final class OpsHarness: Sendable {
         producer = try KafkaProducer(configuration: configuration)
     }
 
-    deinit { cluster.shutDown() }
+    deinit {
+        producer.closeNow()  // before its cluster, so it does not log connection errors after it
+        cluster.shutDown()
+    }
 
     var client: KafkaClientOptions {
         KafkaClientOptions(bootstrapServers: cluster.bootstrapServers, properties: ["reconnect.backoff.max.ms": "1000"])
