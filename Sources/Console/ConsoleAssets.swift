@@ -177,6 +177,7 @@ enum ConsoleAssets {
         .state-running, .state-sending { background: #dbeafe; color: #1e40af; }
         .state-finished, .state-idle { background: #dcfce7; color: #166534; }
         .state-paused { background: #fef3c7; color: #92400e; }
+        .state-retired { background: #e5e7eb; color: #374151; }
         .state-cancelled { background: #fee2e2; color: #991b1b; }
         .actions { display: flex; gap: .5rem; margin: .8rem 0 1rem; }
         button { font: inherit; padding: .4rem .9rem; border: 1px solid #c7ced6; border-radius: 6px; background: #fff; cursor: pointer; }

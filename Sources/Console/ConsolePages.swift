@@ -131,12 +131,12 @@ enum ConsolePages {
     static func devices(_ devices: [DeviceSummary]) -> String {
         var html = "<section id=\"devices\"><h1>Devices</h1>"
         let states = Dictionary(devices.map { ($0.state.rawValue, 1) }, uniquingKeysWith: +)
-        html += "<p class=\"muted\">" + ["sending", "paused", "idle"].map { "\($0): \(states[$0] ?? 0)" }.joined(separator: " · ")
-            + " — states come from the status events workers write (a hold the device has not sent past); per-device safety state from broadcast.devices shows here once that topic exists.</p>"
+        html += "<p class=\"muted\">" + ["sending", "paused", "retired", "idle"].map { "\($0): \(states[$0] ?? 0)" }.joined(separator: " · ")
+            + " — from the status events workers write and each device's safety state on broadcast.devices (operator decisions, cool-offs, the hour's sends on any worker).</p>"
         guard !devices.isEmpty else { return html + "<p class=\"muted\">No device has messages yet.</p></section>" }
         html += """
             <table><thead><tr><th>Device</th><th>State</th><th class="wide">Progress</th><th class="num">Total</th><th class="num">Sent</th>\
-            <th class="num">Failed</th><th class="num">Pending</th><th>Last sent</th><th>Latest</th></tr></thead><tbody>
+            <th class="num">Failed</th><th class="num">Pending</th><th class="num">Sends, last hour</th><th>Last sent</th><th>Latest</th></tr></thead><tbody>
             """
         for d in devices {
             let latest = [d.lastStatus.rawValue, d.lastReason, d.lastErrorCode].compactMap { $0 }.joined(separator: " · ")
@@ -144,7 +144,9 @@ enum ConsolePages {
                 <tr data-device="\(escape(d.deviceId))"><td>\(escape(d.deviceId))</td>\
                 <td><span class="badge state-\(d.state.rawValue)" title="\(escape(d.stateReason.map { "\($0) at \(d.stateAt.map(Timestamp.format) ?? "")" } ?? ""))">\(d.state.rawValue)</span></td>\
                 <td class="wide">\(progressBar(d.counts))</td><td class="num">\(d.counts.total)</td><td class="num">\(d.counts.sent)</td>\
-                <td class="num">\(d.counts.failed)</td><td class="num">\(d.counts.pending)</td><td>\(time(d.lastSentAt))</td>\
+                <td class="num">\(d.counts.failed)</td><td class="num">\(d.counts.pending)</td>\
+                <td class="num">\(d.sendsInLastHour.map(String.init) ?? "–")\(d.stateUnreadable == nil ? "" : " <span class=\"badge state-paused\" title=\"\(escape(d.stateUnreadable ?? ""))\">state unreadable</span>")</td>\
+                <td>\(time(d.lastSentAt))</td>\
                 <td>\(escape(latest)) <span class="muted">\(time(d.lastAt))</span></td></tr>
                 """
         }

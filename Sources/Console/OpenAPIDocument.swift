@@ -498,10 +498,14 @@ components:
         lastErrorCode: { type: string }
         state:
           type: string
-          enum: [paused, sending, idle]
-          description: paused when the latest retrying or skipped event with reason device_paused has no send after it
+          enum: [paused, retired, sending, idle]
+          description: retired or paused by an operator (broadcast.devices); paused while cooling off after a ban-like error, or when the latest retrying or skipped event with reason device_paused has no send after it
         stateReason: { type: string }
         stateAt: { type: string, format: date-time }
+        operatorStatus: { type: string, enum: [active, paused, retired], description: "from broadcast.devices; absent when the device has no record there" }
+        sendsInLastHour: { type: integer, description: "sends in the last hour on any worker, from broadcast.devices" }
+        coolingOffUntil: { type: string, format: date-time }
+        stateUnreadable: { type: string, description: "why the device's latest state record could not be read (it sends nothing meanwhile)" }
     DeadLetter:
       type: object
       required: [partition, offset, reason, valueBytes]

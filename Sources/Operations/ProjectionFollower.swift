@@ -10,8 +10,9 @@ import Synchronization
 /// double counting. A topic that does not exist yet (control and DLQ are created on first use)
 /// is retried in the background until it does.
 ///
-/// More topics (`broadcast.devices`, `broadcast.inbound`) join by adding a `follow(topic:apply:)`
-/// call with their own table: the store is the one projection every view reads.
+/// `broadcast.devices` is followed too (each device's safety state, merged per device), when it
+/// exists; more topics (`broadcast.inbound`) join by adding a `follow(topic:apply:)` call with their
+/// own table: the store is the one projection every view reads.
 public final class ProjectionFollower: Sendable {
     public let store: StatusProjectionStore
     public let topics: TopicNames
@@ -27,6 +28,7 @@ public final class ProjectionFollower: Sendable {
         public var statusRecords = 0
         public var deadLetters = 0
         public var controlRecords = 0
+        public var deviceStateRecords = 0
         /// Topics read to the end they had at start.
         public var caughtUp: Set<String> = []
     }
@@ -76,7 +78,17 @@ public final class ProjectionFollower: Sendable {
                 self.count(\.controlRecords, items.count)
             }
         }
-        tasks.withLock { $0 = [status, deadLetters, control] }
+        let devices = follow(topic: topics.devices) { stream in
+            try await self.readThenFollow(stream) { batch in
+                let items = batch.compactMap { message -> DeviceStateItem? in
+                    guard let key = message.keyString else { return nil }
+                    return DeviceStateItem(partition: message.partition, offset: message.offset, deviceId: key, value: message.valueBytes)
+                }
+                try await store.applyDeviceStates(items, topic: stream.topic)
+                self.count(\.deviceStateRecords, items.count)
+            }
+        }
+        tasks.withLock { $0 = [status, deadLetters, control, devices] }
     }
 
     /// True once every topic was read to the end it had when following began.

@@ -52,13 +52,16 @@ public struct ScopeDetail: Sendable, Equatable, Codable {
     public var sends: SendSeries
 }
 
-/// A device as the status events show it. `state` is `paused` when the latest `retrying` or
-/// `skipped` event with reason `device_paused` has no send after it. Caps and quiet hours are holds
-/// the worker does not report as statuses, so they do not show here.
+/// A device as the status events and its `broadcast.devices` state show it. `state` is `retired` or
+/// `paused` when an operator said so, `paused` too while the device cools off after a ban-like error
+/// or when the latest `retrying` or `skipped` event with reason `device_paused` has no send after it.
+/// Caps and quiet hours are holds the worker does not report as statuses; the hour's sends show them.
 public struct DeviceSummary: Sendable, Equatable, Codable {
     public enum State: String, Sendable, Codable {
-        /// Paused by the worker after ban-like or quality errors.
+        /// Paused by an operator, or by the worker after ban-like or quality errors.
         case paused
+        /// Retired by an operator: its messages are skipped.
+        case retired
         /// Has messages queued, processing or retrying.
         case sending
         case idle
@@ -75,6 +78,13 @@ public struct DeviceSummary: Sendable, Equatable, Codable {
     /// The reason and time of the hold behind `paused`.
     public var stateReason: String?
     public var stateAt: Date?
+    /// From `broadcast.devices` (nil when the device has no record there): the operator's decision,
+    /// sends in the last hour on any worker, and the end of a cool-off after ban-like errors.
+    public var operatorStatus: String?
+    public var sendsInLastHour: Int?
+    public var coolingOffUntil: Date?
+    /// Why the device's latest state record could not be read (it sends nothing meanwhile).
+    public var stateUnreadable: String?
 }
 
 /// Read queries for the console, all optionally limited to one user's messages.
@@ -186,6 +196,8 @@ extension StatusProjectionStore {
                 holds[row["device_id"]] = (row["reason"], row["at_ms"])
             }
             let fresh = Self.milliseconds(now.addingTimeInterval(-Self.holdFreshness))
+            let (safety, unreadable) = try Self.deviceStates(db)
+            let nowMinute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
             return counts.keys.sorted().compactMap { device in
                 guard let row = latest[device], let deviceCounts = counts[device] else { return nil }
                 var state: DeviceSummary.State = deviceCounts.pending > 0 ? .sending : .idle
@@ -196,10 +208,24 @@ extension StatusProjectionStore {
                     stateReason = hold.reason
                     stateAt = Self.date(hold.at)
                 }
+                let record = safety[device]
+                let coolingOff = record?.pause.flatMap { $0.until > now ? $0 : nil }
+                if let coolingOff {
+                    state = .paused
+                    stateReason = coolingOff.reason
+                    stateAt = coolingOff.lastBanLikeAt
+                }
+                if let decision = record?.operatorDecision, decision.status != .active {
+                    state = decision.status == .retired ? .retired : .paused
+                    stateReason = "operator \(decision.status.rawValue) by \(decision.by)"
+                    stateAt = decision.at
+                }
                 return DeviceSummary(
                     deviceId: device, counts: deviceCounts, lastAt: Self.date(row["at_ms"]), lastSentAt: lastSent[device].map(Self.date),
                     lastStatus: MessageStatus(rawValue: row["status"]) ?? .queued, lastReason: row["reason"],
-                    lastErrorCode: row["error_code"], state: state, stateReason: stateReason, stateAt: stateAt)
+                    lastErrorCode: row["error_code"], state: state, stateReason: stateReason, stateAt: stateAt,
+                    operatorStatus: record?.operatorStatus.rawValue, sendsInLastHour: record?.sends(fromMinute: nowMinute - 59, toMinute: nowMinute),
+                    coolingOffUntil: coolingOff?.until, stateUnreadable: unreadable[device])
             }
         }
     }

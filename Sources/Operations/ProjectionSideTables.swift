@@ -93,6 +93,11 @@ extension StatusProjectionStore {
             at_ms INTEGER NOT NULL,
             by_whom TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS device_states (
+            device_id TEXT PRIMARY KEY NOT NULL,
+            record BLOB,
+            unreadable TEXT
+        );
         CREATE INDEX IF NOT EXISTS messages_campaign_status ON messages(campaign_id, status);
         CREATE INDEX IF NOT EXISTS messages_device ON messages(device_id);
         """
@@ -154,6 +159,58 @@ extension StatusProjectionStore {
         }
     }
 
+    /// Merges `broadcast.devices` records into each device's stored state (the way workers merge
+    /// them) and advances the topic's offsets. A value that cannot be read marks the device
+    /// unreadable until a readable one arrives; a tombstone forgets the device.
+    public func applyDeviceStates(_ items: [DeviceStateItem], topic: String) async throws(OperationsError) {
+        guard !items.isEmpty else { return }
+        try await write { db in
+            try db.execute(sql: Self.sideTablesSQL)
+            var next = try Self.nextOffsets(topic: topic, db)
+            for item in items {
+                if let stored = next[item.partition], item.offset < stored { continue }
+                next[item.partition] = item.offset + 1
+                guard let value = item.value else {
+                    try db.execute(sql: "DELETE FROM device_states WHERE device_id = ?", arguments: [item.deviceId])
+                    continue
+                }
+                let record: DeviceStateRecord
+                do {
+                    record = try DeviceStateRecord.decodeValidated(from: value)
+                    guard record.deviceId == item.deviceId else { throw RecordError.invalidValue(field: "deviceId", reason: "is not the record's key") }
+                } catch {
+                    try db.execute(
+                        sql: "INSERT INTO device_states (device_id, unreadable) VALUES (?, ?) ON CONFLICT(device_id) DO UPDATE SET unreadable = excluded.unreadable",
+                        arguments: [item.deviceId, "\(error)"])
+                    continue
+                }
+                let stored = try Data.fetchOne(db, sql: "SELECT record FROM device_states WHERE device_id = ?", arguments: [item.deviceId])
+                let merged = stored.flatMap { try? DeviceStateRecord.decode(from: [UInt8]($0)) }.map { $0.merged(with: record) } ?? record
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO device_states (device_id, record, unreadable) VALUES (?, ?, NULL)",
+                    arguments: [item.deviceId, Data(merged.encoded())])
+            }
+            try Self.storeOffsets(next, topic: topic, db)
+        }
+    }
+
+    /// Every device's stored state, and the devices whose latest record could not be read.
+    public func deviceStates() async throws(OperationsError) -> (states: [String: DeviceStateRecord], unreadable: [String: String]) {
+        try await read { db in try Self.deviceStates(db) }
+    }
+
+    static func deviceStates(_ db: Database) throws -> (states: [String: DeviceStateRecord], unreadable: [String: String]) {
+        guard try db.tableExists("device_states") else { return ([:], [:]) }
+        var states: [String: DeviceStateRecord] = [:]
+        var unreadable: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT device_id, record, unreadable FROM device_states") {
+            let device: String = row["device_id"]
+            if let reason: String = row["unreadable"] { unreadable[device] = reason }
+            if let data: Data = row["record"], let record = try? DeviceStateRecord.decode(from: [UInt8](data)) { states[device] = record }
+        }
+        return (states, unreadable)
+    }
+
     /// Marks a letter as replayed by the console; false when it was replayed already.
     public func markReplayed(partition: Int32, offset: Int64, by: String, at: Date) async throws(OperationsError) -> Bool {
         try await write { db in
@@ -189,5 +246,20 @@ extension StatusProjectionStore {
                     """,
                 arguments: [topic, Int(partition), offset])
         }
+    }
+}
+
+/// One `broadcast.devices` record as the projection takes it in (`value` nil: a tombstone).
+public struct DeviceStateItem: Sendable {
+    public var partition: Int32
+    public var offset: Int64
+    public var deviceId: String
+    public var value: [UInt8]?
+
+    public init(partition: Int32, offset: Int64, deviceId: String, value: [UInt8]?) {
+        self.partition = partition
+        self.offset = offset
+        self.deviceId = deviceId
+        self.value = value
     }
 }

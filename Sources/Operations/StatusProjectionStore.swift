@@ -61,7 +61,9 @@ extension ProjectedMessage {
 /// same records twice, or restarting from the beginning of the topic, changes nothing.
 public final class StatusProjectionStore: Sendable {
     public let path: String
-    private let queue: DatabaseQueue
+    /// A WAL pool for a file (readers such as the console's pages run beside the follower's
+    /// writes instead of queueing behind them), a queue in memory.
+    private let queue: any DatabaseWriter
 
     /// Opens (creating and migrating) the store; `path` nil keeps it in memory (tests).
     public init(path: String?) throws(OperationsError) {
@@ -70,7 +72,14 @@ public final class StatusProjectionStore: Sendable {
             var configuration = Configuration()
             // Another process holding the file waits a little instead of failing at once.
             configuration.busyMode = .timeout(5)
-            queue = try path.map { try DatabaseQueue(path: $0, configuration: configuration) } ?? DatabaseQueue(configuration: configuration)
+            if let path {
+                // In WAL mode NORMAL still never corrupts the file; a power cut may lose the last
+                // transactions, which the follower reads again from Kafka (offsets are in the same ones).
+                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                queue = try DatabasePool(path: path, configuration: configuration)
+            } else {
+                queue = try DatabaseQueue(configuration: configuration)
+            }
             try Self.migrator.migrate(queue)
         } catch {
             throw .store(path: path ?? ":memory:", underlying: "\(error)")

@@ -119,20 +119,58 @@ extension WorkerCore {
         }
         // A send (or an attempt that reached the provider) changes the device's state: its record
         // is written too, and the offset is done only when both are acknowledged.
-        let stateRecord = outcome == .sent ? deviceState?.record(for: dispatch.device) : nil
-        let join = AcknowledgementJoin(expecting: stateRecord == nil ? 1 : 2) { [self] acknowledged in
+        let writesState = outcome == .sent && deviceState != nil
+        let join = AcknowledgementJoin(expecting: writesState ? 2 : 1) { [self] acknowledged in
             release(dispatch, done: acknowledged, acknowledgement: true)
         }
-        if let stateRecord {
-            publishReliably(stateRecord, what: "device state", settle: join.settle)
-        }
+        if writesState { writeState(of: dispatch.device, settle: join.settle) }
         publishReliably(statusRecord(event), what: "status event", settle: join.settle)
     }
 
     /// Writes the device's state now (after a pause that holds its message), not tied to an offset.
     private func writeDeviceState(_ device: String) {
-        guard let record = deviceState?.record(for: device) else { return }
-        publishReliably(record, what: "device state") { _ in }
+        writeState(of: device) { _ in }
+    }
+
+    /// Writes the device's state record; `settle` runs once a record built after this call is
+    /// acknowledged. While one record of the device is in flight, later sends wait for the next,
+    /// which is built when that one is acknowledged and covers all of them: a device sending
+    /// faster than Kafka acknowledges writes one record per round trip, not one per send.
+    func writeState(of device: String, settle: @escaping @Sendable (Bool) -> Void) {
+        let first = stateWrites.withLock { writes -> Bool in
+            if writes[device] != nil {
+                writes[device]?.append(settle)
+                return false
+            }
+            writes[device] = []
+            return true
+        }
+        guard first else { return }
+        publishState(of: device, settling: [settle])
+    }
+
+    private func publishState(of device: String, settling waiting: [@Sendable (Bool) -> Void]) {
+        guard let record = deviceState?.record(for: device) else {
+            stateWritten(device, waiting, acknowledged: true)
+            return
+        }
+        publishReliably(record, what: "device state") { [self] acknowledged in
+            stateWritten(device, waiting, acknowledged: acknowledged)
+        }
+    }
+
+    /// A state record is settled: its waiters are told, and the sends that came meanwhile get the next one.
+    private func stateWritten(_ device: String, _ waiting: [@Sendable (Bool) -> Void], acknowledged: Bool) {
+        for settle in waiting { settle(acknowledged) }
+        let next = stateWrites.withLock { writes -> [@Sendable (Bool) -> Void]? in
+            guard let queued = writes[device], !queued.isEmpty else {
+                writes[device] = nil
+                return nil
+            }
+            writes[device] = []
+            return queued
+        }
+        if let next { publishState(of: device, settling: next) }
     }
 
     /// Produces `record` until Kafka acknowledges it, backing off between tries, so that a broker

@@ -24,6 +24,9 @@ final class WorkerCore: Sendable {
     let consumerRef = Mutex<KafkaConsumer?>(nil)
     /// Held around every offset commit (see `commitProgress(control:)`).
     let commitGate = Mutex<Void>(())
+    /// Devices whose state record is being written, with the sends that wait for the next one
+    /// (see `writeState(of:settle:)`).
+    let stateWrites = Mutex<[String: [@Sendable (Bool) -> Void]]>([:])
 
     init(
         configuration: WorkerConfiguration, producer: KafkaProducer, senders: any SenderDirectory, policy: any SendPolicy,

@@ -309,6 +309,49 @@ import Testing
         await harness.close()
     }
 
+    @Test func devicesShowTheirSafetyStateFromTheDevicesTopic() async throws {
+        let harness = try await ConsoleHarness()
+        try await harness.publish(
+            life("m-1", user: "user-a", campaign: "cmp-a", device: "dev-held", final: .sent, at: 0)
+                + life("m-2", user: "user-a", campaign: "cmp-a", device: "dev-retired", final: nil, at: 1)
+                + life("m-3", user: "user-a", campaign: "cmp-a", device: "dev-bad", final: nil, at: 2))
+        let now = Date()
+        let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
+        var held = DeviceStateRecord(
+            deviceId: "dev-held", updatedAt: now, writer: "w", sendMinutes: [.init(minute: minute - 1, count: 3)], lastSendAt: now)
+        held.operatorDecision = .init(status: .paused, at: now, by: "alice")
+        var retired = DeviceStateRecord(deviceId: "dev-retired", updatedAt: now, writer: "ops")
+        retired.operatorDecision = .init(status: .retired, at: now, by: "bob")
+        let header = [KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.device.utf8))]
+        let records = [
+            ProducerRecord(topic: harness.cluster.topics.devices, key: Array("dev-held".utf8), value: held.encoded(), headers: header),
+            ProducerRecord(topic: harness.cluster.topics.devices, key: Array("dev-retired".utf8), value: retired.encoded(), headers: header),
+            ProducerRecord(topic: harness.cluster.topics.devices, key: Array("dev-bad".utf8), value: Array("{not json".utf8)),
+        ]
+        for result in try await harness.cluster.producer.send(records) { _ = try result.get() }
+
+        var byDevice: [String: [String: Any]] = [:]
+        let shown = try await eventually {
+            let answer = try await harness.get("/api/v1/devices", token: TestTokens.viewer)
+            let devices = try answer.json()["devices"] as? [[String: Any]] ?? []
+            byDevice = Dictionary(devices.compactMap { d in (d["deviceId"] as? String).map { ($0, d) } }, uniquingKeysWith: { $1 })
+            return byDevice["dev-held"]?["operatorStatus"] != nil && byDevice["dev-retired"]?["operatorStatus"] != nil
+                && byDevice["dev-bad"]?["stateUnreadable"] != nil
+        }
+        #expect(shown, "devices as shown: \(byDevice)")
+        #expect(byDevice["dev-held"]?["state"] as? String == "paused")
+        #expect(byDevice["dev-held"]?["operatorStatus"] as? String == "paused")
+        #expect(byDevice["dev-held"]?["sendsInLastHour"] as? Int == 3)
+        #expect((byDevice["dev-held"]?["stateReason"] as? String)?.contains("alice") == true)
+        #expect(byDevice["dev-retired"]?["state"] as? String == "retired")
+        #expect(byDevice["dev-bad"]?["operatorStatus"] == nil)
+        let page = try await harness.get("/ui/devices", token: TestTokens.viewer)
+        #expect(page.status == 200)
+        #expect(page.text.contains("retired: 1"))
+        #expect(page.text.contains("state unreadable"))
+        await harness.close()
+    }
+
     @Test func openAPIDocumentServedIsTheOneInTheRepository() async throws {
         let harness = try await ConsoleHarness()
         let served = try await harness.get("/api/v1/openapi.yaml", token: nil)
