@@ -166,7 +166,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "Kafka", "BroadcastModel", "Senders", "DeviceWorker", "BroadcastTesting"]),
+        .testTarget(
+            name: "WorkerRuntimeTests",
+            dependencies: [
+                "WorkerRuntime", "Kafka", "BroadcastModel", "Senders", "DeviceWorker", "BroadcastTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "DevicePoliciesTests",
             dependencies: [

@@ -48,6 +48,9 @@ public struct SendCaps: Sendable, Equatable {
 
     public static let unlimited = SendCaps()
 
+    /// True when any cap counts sends (so a send must be counted wherever it is made).
+    public var countsSends: Bool { hourly != nil || daily != nil || warmup != nil }
+
     public init(hourly: Int? = nil, daily: Int? = nil, warmup: Warmup? = nil) {
         self.hourly = hourly
         self.daily = daily

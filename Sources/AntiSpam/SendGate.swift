@@ -59,6 +59,12 @@ public struct SendGate: Sendable, Equatable {
         }
     }
 
+    /// Call after a send counted beforehand (``recordSend(at:to:)`` at reservation) was handed over.
+    public mutating func recordReservedSendDone(at instant: Date) {
+        ledger.noteSent(at: instant)
+        health.recordSuccess(at: instant)
+    }
+
     /// Call when the sender reports a ban-like or quality error; returns the end of the pause.
     @discardableResult
     public mutating func recordBanLike(reason: String, at instant: Date) -> Date {

@@ -51,6 +51,11 @@ public struct SendLedger: Sendable, Equatable {
         trim()
     }
 
+    /// A send already counted (reserved before it was made) has been made: only its time is kept.
+    public mutating func noteSent(at instant: Date) {
+        if lastSendAt.map({ instant > $0 }) ?? true { lastSendAt = instant }
+    }
+
     /// Sends per minute (Unix minute, count), ascending: the ledger as the device-state record keeps it.
     public var sendsPerMinute: [(minute: Int64, count: Int)] {
         var result: [(minute: Int64, count: Int)] = []

@@ -140,9 +140,29 @@ public final class AntiSpamPolicy: SendPolicy {
     public func didSend(_ message: BroadcastMessage, at instant: Date) {
         let profile = configuration.profiles.profile(for: message.deviceId)
         table.withState(message.deviceId, make: { makeState(profile) }) { state in
-            // The ledger also keeps the device's first send, which starts warm-up.
-            state.gate.recordSend(at: instant, to: message.recipient.phone)
+            if state.reservedFor == message.id {
+                state.reservedFor = nil
+                state.gate.recordReservedSendDone(at: instant)
+            } else {
+                // The ledger also keeps the device's first send, which starts warm-up.
+                state.gate.recordSend(at: instant, to: message.recipient.phone)
+            }
             state.lastRendered = nil
+        }
+    }
+
+    /// For a device whose caps count sends: counts the send of `message` now, before it is made,
+    /// so a record written and acknowledged before the send already holds it (a worker killed
+    /// during the send cannot hand over a count without it). False when the device has no caps.
+    /// A send that then fails still counts: caps err on the side of fewer sends.
+    public func reserveSend(_ message: BroadcastMessage, at instant: Date) -> Bool {
+        let profile = configuration.profiles.profile(for: message.deviceId)
+        guard profile.sendPolicy.caps.countsSends else { return false }
+        return table.withState(message.deviceId, make: { makeState(profile) }) { state in
+            if state.reservedFor == message.id { return true }  // a retry of the same send: counted once
+            state.gate.recordSend(at: instant, to: message.recipient.phone)
+            state.reservedFor = message.id
+            return true
         }
     }
 

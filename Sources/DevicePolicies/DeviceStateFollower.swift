@@ -89,6 +89,10 @@ public final class DeviceStateFollower: DeviceStateJournal {
         return ProducerRecord(topic: topic, key: Array(deviceId.utf8), value: state.encoded(), headers: headers)
     }
 
+    public func recordBeforeSending(_ message: BroadcastMessage, at instant: Date) -> ProducerRecord? {
+        policy.reserveSend(message, at: instant) ? record(for: message.deviceId) : nil
+    }
+
     public func lastSend(of deviceId: String) -> Date? {
         policy.lastSend(of: deviceId)
     }

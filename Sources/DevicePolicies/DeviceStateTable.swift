@@ -31,6 +31,8 @@ struct DeviceState: Sendable {
     /// A record of this device on `broadcast.devices` could not be read: nothing is sent until a
     /// readable one arrives (it is never taken as "no sends yet").
     var unreadableSince: Date?
+    /// The message whose send was counted before it was made (see `AntiSpamPolicy.reserveSend`).
+    var reservedFor: String?
 
     init(gate: SendGate) {
         self.gate = gate

@@ -1,3 +1,4 @@
+import BroadcastModel
 import Foundation
 import Kafka
 import Synchronization
@@ -12,6 +13,9 @@ import Synchronization
 public protocol DeviceStateJournal: Sendable {
     /// The device's record to write now; nil when there is nothing to keep.
     func record(for deviceId: String) -> ProducerRecord?
+    /// For a device whose caps count sends: counts the send about to be made and returns the
+    /// record to write, and have acknowledged, before making it; nil when the device needs none.
+    func recordBeforeSending(_ message: BroadcastMessage, at: Date) -> ProducerRecord?
     /// The device's latest send known from the state (any worker's), for pacing a lane taken over.
     func lastSend(of deviceId: String) -> Date?
     /// Blocks the calling thread (the consumer's, during an assignment) until every record written

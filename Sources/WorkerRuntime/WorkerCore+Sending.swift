@@ -40,6 +40,18 @@ extension WorkerCore {
         case .hold(let until, let reason):
             putBack(dispatch, outcome: .hold(until: clock.instant(of: until), reason: reason))
         case .send(let outgoing):
+            // A capped device's send is counted on the topic before it is made: a worker killed
+            // mid-send then hands over a count that includes it.
+            if let ahead = deviceState?.recordBeforeSending(message, at: now) {
+                let written = await withCheckedContinuation { continuation in
+                    publishReliably(ahead, what: "device state before a send") { continuation.resume(returning: $0) }
+                }
+                guard written else {
+                    // Only when stopping: the message stays unfinished for the next owner.
+                    putBack(dispatch, outcome: .hold(until: clock.now + 1, reason: "device_state_write"))
+                    return
+                }
+            }
             if configuration.emitProcessingEvents {
                 publishStatus(event(dispatch, .processing, at: now))
             }

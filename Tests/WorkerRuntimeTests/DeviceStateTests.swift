@@ -2,6 +2,7 @@ import BroadcastModel
 import BroadcastTesting
 import Foundation
 import Kafka
+import NIOCore
 import Testing
 
 /// Device safety state on `broadcast.devices` across real worker processes, counted where it
@@ -70,10 +71,11 @@ struct DeviceStateTests {
             environment: ["DEVICE_STATE_WA_TOKEN": token])
     }
 
-    static func cloudAnswer(_ log: RequestLog) -> StubHTTPServer.Responder {
+    /// Logs each request as it arrives, then answers (after `delay`, a provider slow to confirm).
+    static func cloudAnswer(_ log: RequestLog, delay: TimeAmount? = nil) -> StubHTTPServer.Responder {
         { request, index in
             log.record(request)
-            return .json(200, #"{"messaging_product":"whatsapp","contacts":[],"messages":[{"id":"wamid.ds-\#(index)"}]}"#)
+            return .json(200, #"{"messaging_product":"whatsapp","contacts":[],"messages":[{"id":"wamid.ds-\#(index)"}]}"#, delay: delay)
         }
     }
 
@@ -121,6 +123,41 @@ struct DeviceStateTests {
             #expect(after.count == capped.count)
             #expect(after.values.allSatisfy { $0 <= Self.hourlyCap }, "the provider saw more than \(Self.hourlyCap) sends in the hour: \(after)")
             #expect(log.total == usedTheirHour)
+        }
+    }
+
+    @Test("a worker killed while its sends are at the provider: caps still hold at the provider")
+    func capsSurviveAKillMidSend() async throws {
+        let log = RequestLog()
+        // The provider takes a second to answer: at the kill, the victim's devices each have a
+        // request the provider has counted and the victim has not heard back about.
+        try await StubHTTPServer.with(Self.cloudAnswer(log, delay: .seconds(1))) { server in
+            let harness = try ClusterHarness(partitions: 4)
+            let capped = (0..<12).map { "midsend-\($0)" }
+            let file = try Self.writeDevicesFile(devices: capped, baseURL: "http://127.0.0.1:\(server.port)")
+            defer { try? FileManager.default.removeItem(at: file) }
+            let messages = (0..<(2 * Self.hourlyCap)).flatMap { round in
+                capped.map { testMessage(id: "k-\($0)-\(round)", device: $0, minDelay: 0, maxDelay: 0) }
+            }
+            try await harness.publish(messages)
+            let status = try harness.follow(harness.topics.status)
+            let victim = try Self.worker("victim", harness: harness, devicesFile: file)
+            // The victim owns every device; killed once the devices' second requests reach the
+            // provider, while it waits for their answers.
+            let deadline = ContinuousClock.now + .seconds(90)
+            while log.total < capped.count + 4, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try #require(log.total >= capped.count + 4, "the victim never sent")
+            victim.kill()
+            let inFlightAtKill = log.total - capped.count
+            let survivor = try Self.worker("survivor", harness: harness, devicesFile: file)
+            let full = capped.count * Self.hourlyCap
+            try await status.wait(timeout: .seconds(90)) { _ in log.total >= full }
+            try await Task.sleep(for: .seconds(4))
+            let counts = log.perNumber
+            #expect(survivor.terminate() == 0)
+            await status.close()
+            print("device state, SIGKILL mid-send (\(inFlightAtKill) requests in flight): provider requests per number \(counts.sorted { $0.key < $1.key })")
+            #expect(counts.values.allSatisfy { $0 <= Self.hourlyCap }, "over the cap at the provider after a kill mid-send: \(counts)")
         }
     }
 
