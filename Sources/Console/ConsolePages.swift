@@ -136,7 +136,7 @@ enum ConsolePages {
         guard !devices.isEmpty else { return html + "<p class=\"muted\">No device has messages yet.</p></section>" }
         html += """
             <table><thead><tr><th>Device</th><th>State</th><th class="wide">Progress</th><th class="num">Total</th><th class="num">Sent</th>\
-            <th class="num">Failed</th><th class="num">Pending</th><th class="num">Sends, last hour</th><th>Last sent</th><th>Latest</th></tr></thead><tbody>
+            <th class="num">Failed</th><th class="num">Pending</th><th class="num">Sends, last hour</th><th class="num">Inbound</th><th>Last sent</th><th>Latest</th></tr></thead><tbody>
             """
         for d in devices {
             let latest = [d.lastStatus.rawValue, d.lastReason, d.lastErrorCode].compactMap { $0 }.joined(separator: " · ")
@@ -146,7 +146,7 @@ enum ConsolePages {
                 <td class="wide">\(progressBar(d.counts))</td><td class="num">\(d.counts.total)</td><td class="num">\(d.counts.sent)</td>\
                 <td class="num">\(d.counts.failed)</td><td class="num">\(d.counts.pending)</td>\
                 <td class="num">\(d.sendsInLastHour.map(String.init) ?? "–")\(d.stateUnreadable == nil ? "" : " <span class=\"badge state-paused\" title=\"\(escape(d.stateUnreadable ?? ""))\">state unreadable</span>")</td>\
-                <td>\(time(d.lastSentAt))</td>\
+                <td class="num">\(d.inboundMessages)</td><td>\(time(d.lastSentAt))</td>\
                 <td>\(escape(latest)) <span class="muted">\(time(d.lastAt))</span></td></tr>
                 """
         }

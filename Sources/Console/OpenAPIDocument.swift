@@ -506,6 +506,7 @@ components:
         sendsInLastHour: { type: integer, description: "sends in the last hour on any worker, from broadcast.devices" }
         coolingOffUntil: { type: string, format: date-time }
         stateUnreadable: { type: string, description: "why the device's latest state record could not be read (it sends nothing meanwhile)" }
+        inboundMessages: { type: integer, description: "messages contacts wrote to the device (broadcast.inbound): replies, STOPs and others" }
     DeadLetter:
       type: object
       required: [partition, offset, reason, valueBytes]

@@ -10,9 +10,9 @@ import Synchronization
 /// double counting. A topic that does not exist yet (control and DLQ are created on first use)
 /// is retried in the background until it does.
 ///
-/// `broadcast.devices` is followed too (each device's safety state, merged per device), when it
-/// exists; more topics (`broadcast.inbound`) join by adding a `follow(topic:apply:)` call with their
-/// own table: the store is the one projection every view reads.
+/// `broadcast.devices` (each device's safety state, merged per device) and `broadcast.inbound` (what
+/// contacts wrote) are followed too, when they exist; a topic joins by adding a `follow(topic:apply:)`
+/// call with its own table: the store is the one projection every view reads.
 public final class ProjectionFollower: Sendable {
     public let store: StatusProjectionStore
     public let topics: TopicNames
@@ -29,6 +29,7 @@ public final class ProjectionFollower: Sendable {
         public var deadLetters = 0
         public var controlRecords = 0
         public var deviceStateRecords = 0
+        public var inboundRecords = 0
         /// Topics read to the end they had at start.
         public var caughtUp: Set<String> = []
     }
@@ -88,7 +89,18 @@ public final class ProjectionFollower: Sendable {
                 self.count(\.deviceStateRecords, items.count)
             }
         }
-        tasks.withLock { $0 = [status, deadLetters, control, devices] }
+        let inbound = follow(topic: topics.inbound) { stream in
+            try await self.readThenFollow(stream) { batch in
+                // A record that does not decode is skipped here (the receiver only writes valid ones).
+                let items = batch.map { message in
+                    (partition: message.partition, offset: message.offset,
+                     message: message.valueBytes.flatMap { try? InboundMessage.decodeValidated(from: $0) })
+                }
+                try await store.applyInbound(items, topic: stream.topic)
+                self.count(\.inboundRecords, items.count)
+            }
+        }
+        tasks.withLock { $0 = [status, deadLetters, control, devices, inbound] }
     }
 
     /// True once every topic was read to the end it had when following began.

@@ -85,6 +85,8 @@ public struct DeviceSummary: Sendable, Equatable, Codable {
     public var coolingOffUntil: Date?
     /// Why the device's latest state record could not be read (it sends nothing meanwhile).
     public var stateUnreadable: String?
+    /// Messages contacts wrote to the device (`broadcast.inbound`): replies, STOPs and others.
+    public var inboundMessages: Int = 0
 }
 
 /// Read queries for the console, all optionally limited to one user's messages.
@@ -197,6 +199,7 @@ extension StatusProjectionStore {
             }
             let fresh = Self.milliseconds(now.addingTimeInterval(-Self.holdFreshness))
             let (safety, unreadable) = try Self.deviceStates(db)
+            let inbound = try Self.inboundCounts(db)
             let nowMinute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
             return counts.keys.sorted().compactMap { device in
                 guard let row = latest[device], let deviceCounts = counts[device] else { return nil }
@@ -225,7 +228,7 @@ extension StatusProjectionStore {
                     lastStatus: MessageStatus(rawValue: row["status"]) ?? .queued, lastReason: row["reason"],
                     lastErrorCode: row["error_code"], state: state, stateReason: stateReason, stateAt: stateAt,
                     operatorStatus: record?.operatorStatus.rawValue, sendsInLastHour: record?.sends(fromMinute: nowMinute - 59, toMinute: nowMinute),
-                    coolingOffUntil: coolingOff?.until, stateUnreadable: unreadable[device])
+                    coolingOffUntil: coolingOff?.until, stateUnreadable: unreadable[device], inboundMessages: inbound[device] ?? 0)
             }
         }
     }

@@ -98,6 +98,14 @@ extension StatusProjectionStore {
             record BLOB,
             unreadable TEXT
         );
+        CREATE TABLE IF NOT EXISTS inbound_messages (
+            id TEXT PRIMARY KEY NOT NULL,
+            device_id TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            type TEXT NOT NULL,
+            at_ms INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS inbound_device ON inbound_messages(device_id);
         CREATE INDEX IF NOT EXISTS messages_campaign_status ON messages(campaign_id, status);
         CREATE INDEX IF NOT EXISTS messages_device ON messages(device_id);
         """
@@ -192,6 +200,33 @@ extension StatusProjectionStore {
             }
             try Self.storeOffsets(next, topic: topic, db)
         }
+    }
+
+    /// Stores what contacts wrote (id, device, phone, type and time; not the text) and advances the
+    /// topic's offsets; a redelivered webhook's record (same id) is stored once.
+    public func applyInbound(_ items: [(partition: Int32, offset: Int64, message: InboundMessage?)], topic: String) async throws(OperationsError) {
+        guard !items.isEmpty else { return }
+        try await write { db in
+            try db.execute(sql: Self.sideTablesSQL)
+            var next = try Self.nextOffsets(topic: topic, db)
+            for item in items {
+                if let stored = next[item.partition], item.offset < stored { continue }
+                next[item.partition] = item.offset + 1
+                guard let message = item.message else { continue }
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO inbound_messages (id, device_id, phone, type, at_ms) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [message.id, message.deviceId, message.phone, message.type, Self.milliseconds(message.at)])
+            }
+            try Self.storeOffsets(next, topic: topic, db)
+        }
+    }
+
+    /// Messages contacts wrote, per device.
+    static func inboundCounts(_ db: Database) throws -> [String: Int] {
+        guard try db.tableExists("inbound_messages") else { return [:] }
+        return Dictionary(
+            try Row.fetchAll(db, sql: "SELECT device_id, COUNT(*) AS n FROM inbound_messages GROUP BY device_id").map { ($0["device_id"] as String, $0["n"] as Int) },
+            uniquingKeysWith: +)
     }
 
     /// Every device's stored state, and the devices whose latest record could not be read.

@@ -328,7 +328,12 @@ import Testing
             ProducerRecord(topic: harness.cluster.topics.devices, key: Array("dev-retired".utf8), value: retired.encoded(), headers: header),
             ProducerRecord(topic: harness.cluster.topics.devices, key: Array("dev-bad".utf8), value: Array("{not json".utf8)),
         ]
-        for result in try await harness.cluster.producer.send(records) { _ = try result.get() }
+        // A contact wrote to dev-held, and the webhook came twice (same id): one inbound message.
+        let reply = InboundMessage(
+            id: "whatsapp-cloud:wamid.reply-1", deviceId: "dev-held", phone: "+60123456001", type: "text", text: "thanks",
+            provider: "whatsapp-cloud", providerMessageId: "wamid.reply-1", at: now, receivedAt: now)
+        let inbound = ProducerRecord(topic: harness.cluster.topics.inbound, key: Array("dev-held".utf8), value: reply.encoded(), headers: [KafkaHeader(RecordSchema.inboundHeader)])
+        for result in try await harness.cluster.producer.send(records + [inbound, inbound]) { _ = try result.get() }
 
         var byDevice: [String: [String: Any]] = [:]
         let shown = try await eventually {
@@ -336,7 +341,7 @@ import Testing
             let devices = try answer.json()["devices"] as? [[String: Any]] ?? []
             byDevice = Dictionary(devices.compactMap { d in (d["deviceId"] as? String).map { ($0, d) } }, uniquingKeysWith: { $1 })
             return byDevice["dev-held"]?["operatorStatus"] != nil && byDevice["dev-retired"]?["operatorStatus"] != nil
-                && byDevice["dev-bad"]?["stateUnreadable"] != nil
+                && byDevice["dev-bad"]?["stateUnreadable"] != nil && byDevice["dev-held"]?["inboundMessages"] as? Int == 1
         }
         #expect(shown, "devices as shown: \(byDevice)")
         #expect(byDevice["dev-held"]?["state"] as? String == "paused")
@@ -345,6 +350,7 @@ import Testing
         #expect((byDevice["dev-held"]?["stateReason"] as? String)?.contains("alice") == true)
         #expect(byDevice["dev-retired"]?["state"] as? String == "retired")
         #expect(byDevice["dev-bad"]?["operatorStatus"] == nil)
+        #expect(byDevice["dev-retired"]?["inboundMessages"] as? Int == 0)
         let page = try await harness.get("/ui/devices", token: TestTokens.viewer)
         #expect(page.status == 200)
         #expect(page.text.contains("retired: 1"))
