@@ -168,9 +168,10 @@ public final class DeviceStateFollower: DeviceStateJournal {
             var ignored: [(key: String, reason: String)] = []
             for message in batch {
                 positions[message.partition] = max(positions[message.partition] ?? 0, message.offset + 1)
+                // Checked first: this worker's own records need no copy or decode.
+                if message.header(Self.instanceHeader) == instance { continue }
                 let key = message.keyString ?? ""
                 guard let value = message.valueBytes else { continue }  // a tombstone: the state is forgotten, not changed
-                if message.header(Self.instanceHeader) == instance { continue }
                 do {
                     let record = try DeviceStateRecord.decodeValidated(from: value)
                     guard record.deviceId == key else {

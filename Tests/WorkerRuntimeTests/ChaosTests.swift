@@ -53,7 +53,7 @@ struct ChaosTests {
         try await status.wait { _ in status.statusEvents.sends().count >= 20 }
         harness.cluster.injectErrors(.produce, Array(repeating: .notLeaderOrFollower, count: 5) + Array(repeating: .notEnoughReplicas, count: 3))
         harness.cluster.injectErrors(.offsetCommit, [.notCoordinator, .requestTimedOut, .coordinatorNotAvailable, .requestTimedOut])
-        try await status.wait(timeout: .seconds(90)) { _ in status.statusEvents.finals.count >= messages.count }
+        try await status.wait(timeout: .seconds(120)) { _ in status.statusEvents.finals.count >= messages.count }
         worker.worker.shutdown()
         try await worker.task.value
         await status.close()
