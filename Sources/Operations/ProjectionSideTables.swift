@@ -115,31 +115,43 @@ extension StatusProjectionStore {
         try await write { db in try db.execute(sql: Self.sideTablesSQL) }
     }
 
-    /// Stores dead letters read from `topic` and advances its offsets, in one transaction.
-    public func applyDeadLetters(_ records: [DeadLetterRecord], topic: String) async throws(OperationsError) {
-        guard !records.isEmpty else { return }
+    /// In one transaction: `store` for each item not yet in the store (at or above its partition's
+    /// stored offset), then the topic's offsets moved past them. Replaying records changes nothing.
+    func applyInOrder<Item: Sendable>(
+        _ items: [Item], topic: String, at position: @escaping @Sendable (Item) -> (partition: Int32, offset: Int64),
+        _ store: @escaping @Sendable (Database, Item) throws -> Void
+    ) async throws(OperationsError) {
+        guard !items.isEmpty else { return }
         try await write { db in
             try db.execute(sql: Self.sideTablesSQL)
             var next = try Self.nextOffsets(topic: topic, db)
-            for record in records {
-                let l = record.letter
-                if let stored = next[l.partition], l.offset < stored { continue }
-                // OR IGNORE: a letter already stored keeps its replay mark.
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO dead_letters (partition, offset, key, reason, error, source_topic, source_partition,
-                            source_offset, worker, at_ms, message_id, user_id, campaign_id, sequence_id, device_id, recipient_phone,
-                            value, value_bytes)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        Int(l.partition), l.offset, l.key, l.reason, l.error, l.sourceTopic, l.sourcePartition.map { Int($0) },
-                        l.sourceOffset, l.worker, l.at.map(Self.milliseconds), l.messageId, l.userId, l.campaignId, l.sequenceId,
-                        l.deviceId, l.recipientPhone, record.value.map { Data($0) }, l.valueBytes,
-                    ])
-                next[l.partition] = l.offset + 1
+            for item in items {
+                let (partition, offset) = position(item)
+                if let stored = next[partition], offset < stored { continue }
+                try store(db, item)
+                next[partition] = offset + 1
             }
             try Self.storeOffsets(next, topic: topic, db)
+        }
+    }
+
+    /// Stores dead letters read from `topic` and advances its offsets, in one transaction.
+    public func applyDeadLetters(_ records: [DeadLetterRecord], topic: String) async throws(OperationsError) {
+        try await applyInOrder(records, topic: topic, at: { ($0.letter.partition, $0.letter.offset) }) { db, record in
+            let l = record.letter
+            // OR IGNORE: a letter already stored keeps its replay mark.
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO dead_letters (partition, offset, key, reason, error, source_topic, source_partition,
+                        source_offset, worker, at_ms, message_id, user_id, campaign_id, sequence_id, device_id, recipient_phone,
+                        value, value_bytes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    Int(l.partition), l.offset, l.key, l.reason, l.error, l.sourceTopic, l.sourcePartition.map { Int($0) },
+                    l.sourceOffset, l.worker, l.at.map(Self.milliseconds), l.messageId, l.userId, l.campaignId, l.sequenceId,
+                    l.deviceId, l.recipientPhone, record.value.map { Data($0) }, l.valueBytes,
+                ])
         }
     }
 
@@ -148,22 +160,14 @@ extension StatusProjectionStore {
     public func applyControls(_ records: [(partition: Int32, offset: Int64, campaignId: String, record: CampaignControlRecord?)], topic: String)
         async throws(OperationsError)
     {
-        guard !records.isEmpty else { return }
-        try await write { db in
-            try db.execute(sql: Self.sideTablesSQL)
-            var next = try Self.nextOffsets(topic: topic, db)
-            for item in records {
-                if let stored = next[item.partition], item.offset < stored { continue }
-                if let record = item.record {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO campaign_controls (campaign_id, action, at_ms, by_whom) VALUES (?, ?, ?, ?)",
-                        arguments: [item.campaignId, record.action.rawValue, Self.milliseconds(record.at), record.by])
-                } else {
-                    try db.execute(sql: "DELETE FROM campaign_controls WHERE campaign_id = ?", arguments: [item.campaignId])
-                }
-                next[item.partition] = item.offset + 1
+        try await applyInOrder(records.map(ControlItem.init), topic: topic, at: { ($0.partition, $0.offset) }) { db, item in
+            if let record = item.record {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO campaign_controls (campaign_id, action, at_ms, by_whom) VALUES (?, ?, ?, ?)",
+                    arguments: [item.campaignId, record.action.rawValue, Self.milliseconds(record.at), record.by])
+            } else {
+                try db.execute(sql: "DELETE FROM campaign_controls WHERE campaign_id = ?", arguments: [item.campaignId])
             }
-            try Self.storeOffsets(next, topic: topic, db)
         }
     }
 
@@ -171,53 +175,37 @@ extension StatusProjectionStore {
     /// them) and advances the topic's offsets. A value that cannot be read marks the device
     /// unreadable until a readable one arrives; a tombstone forgets the device.
     public func applyDeviceStates(_ items: [DeviceStateItem], topic: String) async throws(OperationsError) {
-        guard !items.isEmpty else { return }
-        try await write { db in
-            try db.execute(sql: Self.sideTablesSQL)
-            var next = try Self.nextOffsets(topic: topic, db)
-            for item in items {
-                if let stored = next[item.partition], item.offset < stored { continue }
-                next[item.partition] = item.offset + 1
-                guard let value = item.value else {
-                    try db.execute(sql: "DELETE FROM device_states WHERE device_id = ?", arguments: [item.deviceId])
-                    continue
-                }
-                let record: DeviceStateRecord
-                do {
-                    record = try DeviceStateRecord.decodeValidated(from: value)
-                    guard record.deviceId == item.deviceId else { throw RecordError.invalidValue(field: "deviceId", reason: "is not the record's key") }
-                } catch {
-                    try db.execute(
-                        sql: "INSERT INTO device_states (device_id, unreadable) VALUES (?, ?) ON CONFLICT(device_id) DO UPDATE SET unreadable = excluded.unreadable",
-                        arguments: [item.deviceId, "\(error)"])
-                    continue
-                }
-                let stored = try Data.fetchOne(db, sql: "SELECT record FROM device_states WHERE device_id = ?", arguments: [item.deviceId])
-                let merged = stored.flatMap { try? DeviceStateRecord.decode(from: [UInt8]($0)) }.map { $0.merged(with: record) } ?? record
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO device_states (device_id, record, unreadable) VALUES (?, ?, NULL)",
-                    arguments: [item.deviceId, Data(merged.encoded())])
+        try await applyInOrder(items, topic: topic, at: { ($0.partition, $0.offset) }) { db, item in
+            guard let value = item.value else {
+                try db.execute(sql: "DELETE FROM device_states WHERE device_id = ?", arguments: [item.deviceId])
+                return
             }
-            try Self.storeOffsets(next, topic: topic, db)
+            let record: DeviceStateRecord
+            do {
+                record = try DeviceStateRecord.decodeValidated(from: value)
+                guard record.deviceId == item.deviceId else { throw RecordError.invalidValue(field: "deviceId", reason: "is not the record's key") }
+            } catch {
+                try db.execute(
+                    sql: "INSERT INTO device_states (device_id, unreadable) VALUES (?, ?) ON CONFLICT(device_id) DO UPDATE SET unreadable = excluded.unreadable",
+                    arguments: [item.deviceId, "\(error)"])
+                return
+            }
+            let stored = try Data.fetchOne(db, sql: "SELECT record FROM device_states WHERE device_id = ?", arguments: [item.deviceId])
+            let merged = stored.flatMap { try? DeviceStateRecord.decode(from: [UInt8]($0)) }.map { $0.merged(with: record) } ?? record
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO device_states (device_id, record, unreadable) VALUES (?, ?, NULL)",
+                arguments: [item.deviceId, Data(merged.encoded())])
         }
     }
 
     /// Stores what contacts wrote (id, device, phone, type and time; not the text) and advances the
     /// topic's offsets; a redelivered webhook's record (same id) is stored once.
     public func applyInbound(_ items: [(partition: Int32, offset: Int64, message: InboundMessage?)], topic: String) async throws(OperationsError) {
-        guard !items.isEmpty else { return }
-        try await write { db in
-            try db.execute(sql: Self.sideTablesSQL)
-            var next = try Self.nextOffsets(topic: topic, db)
-            for item in items {
-                if let stored = next[item.partition], item.offset < stored { continue }
-                next[item.partition] = item.offset + 1
-                guard let message = item.message else { continue }
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO inbound_messages (id, device_id, phone, type, at_ms) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [message.id, message.deviceId, message.phone, message.type, Self.milliseconds(message.at)])
-            }
-            try Self.storeOffsets(next, topic: topic, db)
+        try await applyInOrder(items.map(InboundItem.init), topic: topic, at: { ($0.partition, $0.offset) }) { db, item in
+            guard let message = item.message else { return }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO inbound_messages (id, device_id, phone, type, at_ms) VALUES (?, ?, ?, ?, ?)",
+                arguments: [message.id, message.deviceId, message.phone, message.type, Self.milliseconds(message.at)])
         }
     }
 
@@ -296,5 +284,19 @@ public struct DeviceStateItem: Sendable {
         self.offset = offset
         self.deviceId = deviceId
         self.value = value
+    }
+}
+
+private struct ControlItem: Sendable {
+    var partition: Int32, offset: Int64, campaignId: String, record: CampaignControlRecord?
+    init(_ t: (partition: Int32, offset: Int64, campaignId: String, record: CampaignControlRecord?)) {
+        (partition, offset, campaignId, record) = t
+    }
+}
+
+private struct InboundItem: Sendable {
+    var partition: Int32, offset: Int64, message: InboundMessage?
+    init(_ t: (partition: Int32, offset: Int64, message: InboundMessage?)) {
+        (partition, offset, message) = t
     }
 }
