@@ -27,9 +27,6 @@ public final class ClusterHarness: Sendable {
         for topic in compactedTopics ? topics.all : topics.core { try cluster.createTopic(topic, partitions: partitions) }
         var configuration = ProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.client.properties["reconnect.backoff.max.ms"] = "1000"
-        // A record librdkafka still holds after injected produce errors fails after 20 s (not the
-        // default 300 s) and the worker produces it again, within what the fault tests wait.
-        configuration.client.properties["message.timeout.ms"] = "20000"
         producer = try KafkaProducer(configuration: configuration)
     }
 

@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 import Logging
 import Synchronization
 
@@ -57,13 +58,22 @@ public final class EmbeddedKafkaCluster: @unchecked Sendable {
 
     /// Makes a broker (1...brokerCount) refuse connections; its data is kept.
     public func setBrokerDown(_ broker: Int32) throws(KafkaError) {
-        let err = rd_kafka_mock_broker_set_down(cluster, broker)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "taking broker \(broker) down") }
+        try Self.mockCommand("taking broker \(broker) down") { rd_kafka_mock_broker_set_down(cluster, broker) }
     }
 
     public func setBrokerUp(_ broker: Int32) throws(KafkaError) {
-        let err = rd_kafka_mock_broker_set_up(cluster, broker)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "bringing broker \(broker) up") }
+        try Self.mockCommand("bringing broker \(broker) up") { rd_kafka_mock_broker_set_up(cluster, broker) }
+    }
+
+    /// A mock command, asked again a few times when the mock's thread answers `_DESTROY` (seen once
+    /// on a loaded machine with the cluster still running); the commands are idempotent.
+    private static func mockCommand(_ what: String, _ command: () -> rd_kafka_resp_err_t) throws(KafkaError) {
+        var err = command()
+        for _ in 0..<3 where err == RD_KAFKA_RESP_ERR__DESTROY {
+            Thread.sleep(forTimeInterval: 0.2)
+            err = command()
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: what) }
     }
 
     public func setRoundTripTime(broker: Int32, milliseconds: Int) throws(KafkaError) {

@@ -16,7 +16,21 @@ struct ResilienceTests {
         try first.subscribe(topics: [topic])
         let read = try await collect(first) { $0.count >= 40 }
         let cut = try #require(read.dropFirst(39).first?.offset)
-        try await first.commit([TopicPartitionOffset(topic: topic, partition: 0, offset: cut + 1, metadata: "done:42,44")])
+        // A commit made while the consumer is still finding its coordinator is refused with
+        // _WAIT_COORD (seen on a loaded machine): asked again, as the worker's next tick would.
+        let offsets = [TopicPartitionOffset(topic: topic, partition: 0, offset: cut + 1, metadata: "done:42,44")]
+        var attempts = 0
+        while true {
+            do {
+                try await first.commit(offsets)
+                break
+            } catch {
+                attempts += 1
+                let waitingForCoordinator = error.name == "_WAIT_COORD"
+                guard waitingForCoordinator, attempts < 20 else { throw error }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
         await first.close()
 
         let second = try kafka.consumer(group: group, strategy: .roundRobin)
