@@ -151,7 +151,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "BroadcastTesting"]),
         .testTarget(name: "BroadcastModelTests", dependencies: ["BroadcastModel"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks"]),
         .testTarget(name: "ContactFilesTests", dependencies: ["ContactFiles", "BroadcastModel"]),
@@ -188,8 +188,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
-        .testTarget(name: "PublishingTests", dependencies: ["Publishing", "ContactFiles", "Kafka", "BroadcastModel"]),
-        .testTarget(name: "SequencesTests", dependencies: ["Sequences", "ContactFiles", "Kafka", "BroadcastModel"]),
+        .testTarget(name: "PublishingTests", dependencies: ["Publishing", "ContactFiles", "Kafka", "BroadcastModel", "BroadcastTesting"]),
+        .testTarget(name: "SequencesTests", dependencies: ["Sequences", "ContactFiles", "Kafka", "BroadcastModel", "BroadcastTesting"]),
         .testTarget(
             name: "ConsoleTests",
             dependencies: [

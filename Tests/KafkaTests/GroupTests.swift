@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Synchronization
 import Testing
+import BroadcastTesting
 
 /// Collects what rebalance handlers saw, across threads.
 final class RebalanceLog: Sendable {

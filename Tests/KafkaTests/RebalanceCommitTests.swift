@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Testing
+import BroadcastTesting
 
 @Suite("Commits inside the rebalance callback")
 struct RebalanceCommitTests {

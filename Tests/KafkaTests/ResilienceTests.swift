@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Testing
+import BroadcastTesting
 
 @Suite("Commits, pause/resume, outages and admin on the embedded cluster")
 struct ResilienceTests {

@@ -92,14 +92,6 @@ func records(topic: String, count: Int, keys: Int, prefix: String = "v") -> [Pro
     (0..<count).map { ProducerRecord(topic: topic, key: "k\($0 % keys)", value: Array("\(prefix)\($0)".utf8)) }
 }
 
-/// Shared mutable state for tasks of a test.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    var value: Value { mutex.withLock { $0 } }
-}
-
 /// Polls `condition` until it holds or `timeout` passes.
 func waitUntil(timeout: Duration = .seconds(40), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout

@@ -4,6 +4,7 @@ import Kafka
 import Publishing
 import Synchronization
 import Testing
+import BroadcastTesting
 
 @Suite(.serialized) struct PublishTests {
     @Test func invalidRowsRefuseAndPublishNothing() async throws {
@@ -97,10 +98,3 @@ import Testing
     }
 }
 
-/// Shared mutable state for callbacks of a test.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    var value: Value { mutex.withLock { $0 } }
-}

@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Sequences
 import Testing
+import BroadcastTesting
 
 /// A store that fails to record progress a given number of times: a crash between publish and record.
 struct CrashingStore: SequenceStore {

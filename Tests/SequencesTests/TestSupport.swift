@@ -97,14 +97,6 @@ struct ReadRecord: Sendable {
     var schema: String?
 }
 
-/// Shared mutable state for tests.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    var value: Value { mutex.withLock { $0 } }
-}
-
 /// A sequence used across tests: three steps on days 0, 1 and 3.
 func welcomeYAML(id: String = "welcome", timeZone: String = "Asia/Kuala_Lumpur", handOver: String? = nil) -> String {
     """
