@@ -1,3 +1,4 @@
+import BroadcastModel
 import Foundation
 
 /// Which cap holds a send back.
@@ -60,7 +61,7 @@ public struct SendLedger: Sendable, Equatable {
     public var sendsPerMinute: [(minute: Int64, count: Int)] {
         var result: [(minute: Int64, count: Int)] = []
         for send in sends {
-            let minute = Int64((send.timeIntervalSince1970 / 60).rounded(.down))
+            let minute = DeviceStateRecord.minute(of: send)
             if result.last?.minute == minute { result[result.count - 1].count += 1 } else { result.append((minute, 1)) }
         }
         return result

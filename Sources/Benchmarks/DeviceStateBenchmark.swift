@@ -70,7 +70,7 @@ public struct DeviceStateBenchmark: Sendable {
         defer { bench.cluster.shutDown() }
         // An hour of sends per device, the last one an hour ago: nothing in the state holds a send.
         let now = Date()
-        let lastMinute = Int64((now.timeIntervalSince1970 / 60).rounded(.down)) - 61
+        let lastMinute = DeviceStateRecord.minute(of: now) - 61
         var bytes = 0
         let records = (0..<loadDevices).map { index -> ProducerRecord in
             let device = "dev-\(index)"

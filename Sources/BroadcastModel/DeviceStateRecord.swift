@@ -95,9 +95,20 @@ public struct DeviceStateRecord: Equatable, Sendable {
     /// The operator's status, `active` when none was ever given.
     public var operatorStatus: OperatorStatus { operatorDecision?.status ?? .active }
 
+    /// The Unix minute `instant` falls in, as ``sendMinutes`` counts them.
+    public static func minute(of instant: Date) -> Int64 {
+        Int64((instant.timeIntervalSince1970 / 60).rounded(.down))
+    }
+
     /// Sends in the minutes `[from, to]` (Unix minutes).
     public func sends(fromMinute from: Int64, toMinute to: Int64) -> Int {
         sendMinutes.reduce(0) { $0 + (($1.minute >= from && $1.minute <= to) ? $1.count : 0) }
+    }
+
+    /// Sends in the hour's minutes up to and including the one `instant` falls in.
+    public func sendsInLastHour(at instant: Date) -> Int {
+        let now = Self.minute(of: instant)
+        return sends(fromMinute: now - 59, toMinute: now)
     }
 
     // MARK: Merge
@@ -213,6 +224,16 @@ public struct DeviceStateRecord: Equatable, Sendable {
     public static func decodeValidated(from bytes: [UInt8]) throws(RecordError) -> DeviceStateRecord {
         let record = try decode(from: bytes)
         do throws(ValidationError) { try record.validate() } catch { throw .invalid(error) }
+        return record
+    }
+
+    /// A record as read from `broadcast.devices`: valid, and about the device its key names (a
+    /// record whose `deviceId` is not its key is refused like a malformed one).
+    public static func decodeValidated(key: String, value: [UInt8]) throws(RecordError) -> DeviceStateRecord {
+        let record = try decodeValidated(from: value)
+        guard record.deviceId == key else {
+            throw .invalidValue(field: "deviceId", reason: "\"\(record.deviceId)\" is not the record's key \"\(key)\"")
+        }
         return record
     }
 

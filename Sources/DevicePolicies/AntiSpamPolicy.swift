@@ -42,7 +42,7 @@ public final class AntiSpamPolicy: SendPolicy {
     private let logger: Logger
     /// False while this worker may not know the latest `broadcast.devices` records (see
     /// ``setDeviceStateCurrent(_:)``): every send holds meanwhile.
-    private let deviceStateCurrent = Mutex(true)
+    private let deviceStateCurrent = Atomic<Bool>(true)
 
     /// Hold reasons of the device-state checks (holds are not status events; they show in logs).
     public enum DeviceStateHold {
@@ -80,20 +80,22 @@ public final class AntiSpamPolicy: SendPolicy {
         }
         let device = message.deviceId
         let profile = configuration.profiles.profile(for: device)
-        if !deviceStateCurrent.withLock({ $0 }) {
+        // Read by every send task: an atomic, not a lock they would all queue on.
+        if !deviceStateCurrent.load(ordering: .acquiring) {
             return .hold(until: now.addingTimeInterval(1), reason: DeviceStateHold.loading)
         }
-        let (outcome, change, cached) = table.withState(device, make: { makeState(profile) }) { state -> (Result<SendDecision, Blocked>, DeviceCondition?, (messageId: String, text: String?)?) in
-            if let blocked = Self.stateHold(state, now: now) { return (.failure(blocked), nil, nil) }
+        let gated = table.withState(device, make: { makeState(profile) }) { state -> GateOutcome in
+            if let decided = Self.stateHold(state, now: now) { return .decided(decided) }
             let decision = state.gate.decide(phone: message.recipient.phone, now: now)
-            let change = state.note(decision)
             let rendered = state.lastRendered?.messageId == message.id ? state.lastRendered : nil
-            return (.success(decision), change, rendered)
+            return .gated(decision, change: state.note(decision), rendered: rendered)
         }
         let decision: SendDecision
-        switch outcome {
-        case .failure(let blocked): return blocked.decision
-        case .success(let value): decision = value
+        let change: DeviceCondition?
+        let cached: (messageId: String, text: String?)?
+        switch gated {
+        case .decided(let decided): return decided
+        case let .gated(gate, noted, rendered): (decision, change, cached) = (gate, noted, rendered)
         }
         if let change { log(change, device: device, decision: decision) }
 
@@ -191,14 +193,14 @@ public final class AntiSpamPolicy: SendPolicy {
     // MARK: Device state shared through `broadcast.devices`
 
     /// The operator's decision and an unreadable record come before every other check.
-    private static func stateHold(_ state: DeviceState, now: Date) -> Blocked? {
+    private static func stateHold(_ state: DeviceState, now: Date) -> PolicyDecision? {
         switch state.operatorDecision?.status {
-        case .retired?: return Blocked(decision: .skip(reason: StatusEvent.Reason.deviceRetired))
-        case .paused?: return Blocked(decision: .hold(until: now.addingTimeInterval(2), reason: DeviceStateHold.operatorPaused))
+        case .retired?: return .skip(reason: StatusEvent.Reason.deviceRetired)
+        case .paused?: return .hold(until: now.addingTimeInterval(2), reason: DeviceStateHold.operatorPaused)
         case .active?, nil: break
         }
         if state.unreadableSince != nil {
-            return Blocked(decision: .hold(until: now.addingTimeInterval(30), reason: DeviceStateHold.unreadable))
+            return .hold(until: now.addingTimeInterval(30), reason: DeviceStateHold.unreadable)
         }
         return nil
     }
@@ -245,7 +247,7 @@ public final class AntiSpamPolicy: SendPolicy {
     /// While false, every send holds (reason `device_state_loading`): the worker took partitions
     /// over and has not yet read `broadcast.devices` to where it ended.
     public func setDeviceStateCurrent(_ current: Bool) {
-        deviceStateCurrent.withLock { $0 = current }
+        deviceStateCurrent.store(current, ordering: .releasing)
     }
 
     private func makeState(_ profile: DeviceProfile) -> DeviceState {
@@ -267,9 +269,11 @@ public final class AntiSpamPolicy: SendPolicy {
     }
 }
 
-/// A decision the device-state checks take before the gate is asked.
-struct Blocked: Error {
-    var decision: PolicyDecision
+/// What one look at a device's state under its lock gives: a decision the device-state checks took
+/// before the gate was asked, or the gate's decision with what goes with it.
+private enum GateOutcome {
+    case decided(PolicyDecision)
+    case gated(SendDecision, change: DeviceCondition?, rendered: (messageId: String, text: String?)?)
 }
 
 /// A snapshot of one device's anti-spam state.

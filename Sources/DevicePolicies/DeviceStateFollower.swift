@@ -173,13 +173,7 @@ public final class DeviceStateFollower: DeviceStateJournal {
                 let key = message.keyString ?? ""
                 guard let value = message.valueBytes else { continue }  // a tombstone: the state is forgotten, not changed
                 do {
-                    let record = try DeviceStateRecord.decodeValidated(from: value)
-                    guard record.deviceId == key else {
-                        ignored.append((key, "its deviceId \"\(record.deviceId)\" is not its key"))
-                        if !key.isEmpty { policy.markStateUnreadable(key) }
-                        continue
-                    }
-                    policy.absorb(record)
+                    policy.absorb(try DeviceStateRecord.decodeValidated(key: key, value: value))
                 } catch {
                     ignored.append((key, "\(error)"))
                     if !key.isEmpty { policy.markStateUnreadable(key) }

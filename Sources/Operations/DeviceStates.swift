@@ -24,11 +24,7 @@ public enum DeviceStates {
                 for message in batch {
                     guard let key = message.keyString, let value = message.valueBytes else { continue }
                     do {
-                        let record = try DeviceStateRecord.decodeValidated(from: value)
-                        guard record.deviceId == key else {
-                            snapshot.unreadable[key] = "its deviceId \"\(record.deviceId)\" is not its key"
-                            continue
-                        }
+                        let record = try DeviceStateRecord.decodeValidated(key: key, value: value)
                         snapshot.unreadable[key] = nil
                         snapshot.devices[key] = snapshot.devices[key].map { $0.merged(with: record) } ?? record
                     } catch {

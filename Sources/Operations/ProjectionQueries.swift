@@ -200,7 +200,6 @@ extension StatusProjectionStore {
             let fresh = Self.milliseconds(now.addingTimeInterval(-Self.holdFreshness))
             let (safety, unreadable) = try Self.deviceStates(db)
             let inbound = try Self.inboundCounts(db)
-            let nowMinute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
             return counts.keys.sorted().compactMap { device in
                 guard let row = latest[device], let deviceCounts = counts[device] else { return nil }
                 var state: DeviceSummary.State = deviceCounts.pending > 0 ? .sending : .idle
@@ -227,7 +226,7 @@ extension StatusProjectionStore {
                     deviceId: device, counts: deviceCounts, lastAt: Self.date(row["at_ms"]), lastSentAt: lastSent[device].map(Self.date),
                     lastStatus: MessageStatus(rawValue: row["status"]) ?? .queued, lastReason: row["reason"],
                     lastErrorCode: row["error_code"], state: state, stateReason: stateReason, stateAt: stateAt,
-                    operatorStatus: record?.operatorStatus.rawValue, sendsInLastHour: record?.sends(fromMinute: nowMinute - 59, toMinute: nowMinute),
+                    operatorStatus: record?.operatorStatus.rawValue, sendsInLastHour: record?.sendsInLastHour(at: now),
                     coolingOffUntil: coolingOff?.until, stateUnreadable: unreadable[device], inboundMessages: inbound[device] ?? 0)
             }
         }

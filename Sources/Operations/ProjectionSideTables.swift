@@ -182,8 +182,7 @@ extension StatusProjectionStore {
             }
             let record: DeviceStateRecord
             do {
-                record = try DeviceStateRecord.decodeValidated(from: value)
-                guard record.deviceId == item.deviceId else { throw RecordError.invalidValue(field: "deviceId", reason: "is not the record's key") }
+                record = try DeviceStateRecord.decodeValidated(key: item.deviceId, value: value)
             } catch {
                 try db.execute(
                     sql: "INSERT INTO device_states (device_id, unreadable) VALUES (?, ?) ON CONFLICT(device_id) DO UPDATE SET unreadable = excluded.unreadable",

@@ -129,13 +129,17 @@ extension WorkerCore {
             release(dispatch, done: false)
             return
         }
-        // A send (or an attempt that reached the provider) changes the device's state: its record
-        // is written too, and the offset is done only when both are acknowledged.
-        let writesState = outcome == .sent && deviceState != nil
-        let join = AcknowledgementJoin(expecting: writesState ? 2 : 1) { [self] acknowledged in
+        let settle: @Sendable (Bool) -> Void = { [self] acknowledged in
             release(dispatch, done: acknowledged, acknowledgement: true)
         }
-        if writesState { writeState(of: dispatch.device, settle: join.settle) }
+        guard outcome == .sent, deviceState != nil else {
+            publishReliably(statusRecord(event), what: "status event", settle: settle)
+            return
+        }
+        // A send (or an attempt that reached the provider) changes the device's state: its record
+        // is written too, and the offset is done only when both are acknowledged.
+        let join = AcknowledgementJoin(expecting: 2, done: settle)
+        writeState(of: dispatch.device, settle: join.settle)
         publishReliably(statusRecord(event), what: "status event", settle: join.settle)
     }
 

@@ -74,9 +74,10 @@ final class WorkerCore: Sendable {
                 switch item.verdict {
                 case .accept(let message):
                     // A lane taken over is paced from the device's real last send when the
-                    // device state knows it (asked only when the lane is new).
-                    let lastSend = state.scheduler.hasLane(for: message.deviceId)
-                        ? nil : deviceState?.lastSend(of: message.deviceId).map(clock.instant(of:))
+                    // device state knows it (asked only when there is one and the lane is new).
+                    let lastSend = deviceState.flatMap { journal in
+                        state.scheduler.hasLane(for: message.deviceId) ? nil : journal.lastSend(of: message.deviceId).map(clock.instant(of:))
+                    }
                     state.scheduler.enqueue(
                         partition: item.partition, offset: item.offset, device: message.deviceId,
                         payload: LaneItem(message: message, epoch: epoch),

@@ -46,7 +46,6 @@ struct DeviceCommand: AsyncParsableCommand {
             logging.bootstrap()
             let snapshot = try await DeviceStates.read(client: try kafka.clientOptions(clientId: "broadcast-devices-show"), topics: kafka.topics)
             let now = Date()
-            let nowMinute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
             let ids = id.map { [$0] } ?? snapshot.devices.keys.sorted()
             if !json {
                 print("device                          operator  sends/1h  first send             last send              paused until")
@@ -64,7 +63,7 @@ struct DeviceCommand: AsyncParsableCommand {
                 let columns = [
                     deviceId.padding(toLength: 32, withPad: " ", startingAt: 0),
                     record.operatorStatus.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0),
-                    String(record.sends(fromMinute: nowMinute - 59, toMinute: nowMinute)).padding(toLength: 10, withPad: " ", startingAt: 0),
+                    String(record.sendsInLastHour(at: now)).padding(toLength: 10, withPad: " ", startingAt: 0),
                     (record.firstSendAt.map(Timestamp.format) ?? "-").padding(toLength: 23, withPad: " ", startingAt: 0),
                     (record.lastSendAt.map(Timestamp.format) ?? "-").padding(toLength: 23, withPad: " ", startingAt: 0),
                     paused,

@@ -242,9 +242,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let topic = kafka.topics.devices
         let exists: Bool
         do {
-            let admin = try KafkaAdmin(options: client, logger: logger)
-            exists = try await admin.describeTopic(topic) != nil
-            await admin.close()
+            exists = try await !TopicStream.partitions(of: topic, client: client, logger: logger).isEmpty
+        } catch .topicNotFound {
+            exists = false
         } catch {
             throw StartupRefused("could not look up the device-state topic \(topic): \(error)")
         }
