@@ -23,9 +23,9 @@ final class BenchCluster: Sendable {
 
     func close() async { await producer.close() }
 
-    private func message(_ index: Int, devices: Int, delay: (Double, Double), at now: Date) -> BroadcastMessage {
+    func message(_ index: Int, devices: Int, delay: (Double, Double), at now: Date, prefix: String = "dev-") -> BroadcastMessage {
         BroadcastMessage(
-            id: "m-\(index)", userId: "bench", deviceId: "dev-\(index % devices)", source: .api,
+            id: "m-\(index)", userId: "bench", deviceId: "\(prefix)\(index % devices)", source: .api,
             recipient: .init(phone: "+6011\(String(format: "%08d", index % 100_000_000))", name: "Bench \(index)"),
             content: .init(type: .text, text: "Benchmark message number \(index): a typical campaign text of about this length."),
             delay: .init(minSeconds: delay.0, maxSeconds: delay.1),
@@ -35,6 +35,14 @@ final class BenchCluster: Sendable {
 
     private func record(_ message: BroadcastMessage) -> ProducerRecord {
         ProducerRecord(topic: topics.messages, key: Array(message.deviceId.utf8), value: message.encoded())
+    }
+
+    /// Publishes these messages, keyed by device.
+    func publish(_ messages: [BroadcastMessage]) async throws {
+        for start in stride(from: 0, to: messages.count, by: 20_000) {
+            let deliveries = try await producer.enqueue(messages[start..<min(messages.count, start + 20_000)].map(record))
+            try check(await deliveries.wait())
+        }
     }
 
     /// Publishes `count` messages round-robin over `devices`, interleaved as a campaign publishes them.

@@ -15,6 +15,10 @@ public struct WorkerBenchmark: Sendable {
     public var latencyRate = 1_000
     public var latencySeconds = 10
     public var backlogMessages = 1_000_000
+    public var sleepingDevices = 24
+    public var sleepingMessages = 30_000
+    public var awakeDevices = 500
+    public var awakeMessagesPerDevice = 20
     /// The `broadcast` executable, for the memory scenario (the worker runs in a process of its own).
     public var executable: String?
 
@@ -25,6 +29,7 @@ public struct WorkerBenchmark: Sendable {
         public var headOfLine: HeadOfLine?
         public var latency: Latency?
         public var memory: Memory?
+        public var sleepers: Sleepers?
     }
 
     public struct Throughput: Codable, Sendable {
@@ -65,7 +70,28 @@ public struct WorkerBenchmark: Sendable {
         public var sent: Int
     }
 
-    public enum Scenario: String, CaseIterable, Sendable { case throughput, headOfLine = "hol", latency, memory }
+    public struct Sleepers: Codable, Sendable {
+        public var sleepingDevices: Int
+        public var sleepingMessages: Int
+        public var awakeDevices: Int
+        public var awakeMessages: Int
+        public var gapSeconds = 1.0
+        public var awakePerSecond: Double
+        public var idealPerSecond: Double
+        public var ratio: Double
+        public var goal = 0.9
+        public var peakResidentMegabytes: Double
+        /// Longest commit metadata (done offsets above the commit point) the group holds at the end.
+        public var commitMetadataBytes: Int
+        public var committedRecords: Int64
+        public var publishedRecords: Int
+        /// The same run with parking off (`--park-after-seconds 0`): awake messages sent in `parkingOffSeconds`.
+        public var parkingOffAwakeSent: Int
+        public var parkingOffSeconds: Int
+        public var note = "one worker process, default settings, device state on; the sleepers' messages are scheduled an hour ahead and published first"
+    }
+
+    public enum Scenario: String, CaseIterable, Sendable { case throughput, headOfLine = "hol", latency, memory, sleepers }
 
     public func run(_ scenarios: [Scenario], logger: Logger) async throws -> Result {
         var result = Result()
@@ -75,6 +101,7 @@ public struct WorkerBenchmark: Sendable {
             case .headOfLine: result.headOfLine = try await measureHeadOfLine(logger: logger)
             case .latency: result.latency = try await measureLatency(logger: logger)
             case .memory: result.memory = try await measureMemory(logger: logger)
+            case .sleepers: result.sleepers = try await measureSleepers(logger: logger)
             }
         }
         return result
@@ -177,6 +204,71 @@ public struct WorkerBenchmark: Sendable {
         await status.close()
         await bench.close()
         return Memory(backlog: backlogMessages, partitions: 128, peakResidentMegabytes: rounded(peak, places: 1), sent: sent)
+    }
+}
+
+extension WorkerBenchmark {
+    private func measureSleepers(logger: Logger) async throws -> Sleepers {
+        guard let executable = executable ?? which("broadcast") else { throw BenchmarkError.missingTool("the broadcast executable") }
+        let on = try await runSleepers(executable: executable, parkAfter: 60, awakeTimeout: .seconds(180), logger: logger)
+        let offSeconds = 45
+        let off = try await runSleepers(executable: executable, parkAfter: 0, awakeTimeout: .seconds(offSeconds), logger: logger)
+        let awake = awakeDevices * awakeMessagesPerDevice
+        // Rounds one second apart: the sends after the first round over the time they took.
+        let span = (on.times.last ?? 0) - (on.times.first ?? 0)
+        let achieved = on.times.count == awake && span > 0 ? Double(awake - awakeDevices) / span : 0
+        let ideal = Double(awakeDevices)
+        return Sleepers(
+            sleepingDevices: sleepingDevices, sleepingMessages: sleepingMessages, awakeDevices: awakeDevices, awakeMessages: awake,
+            awakePerSecond: rounded(achieved, places: 1), idealPerSecond: ideal, ratio: rounded(achieved / ideal),
+            peakResidentMegabytes: rounded(on.peak, places: 1), commitMetadataBytes: on.metadataBytes,
+            committedRecords: on.committed, publishedRecords: sleepingMessages + awake,
+            parkingOffAwakeSent: off.times.count, parkingOffSeconds: offSeconds)
+    }
+
+    private func runSleepers(
+        executable: String, parkAfter: Int, awakeTimeout: Duration, logger: Logger
+    ) async throws -> (times: [Double], peak: Double, metadataBytes: Int, committed: Int64) {
+        let partitions = 48
+        let bench = try BenchCluster(partitions: partitions, extraTopics: [TopicNames(prefix: "bench.").devices], logger: logger)
+        defer { bench.cluster.shutDown() }
+        let now = Date()
+        let sleeping = (0..<sleepingMessages).map { index in
+            var message = bench.message(index, devices: sleepingDevices, delay: (0, 0), at: now, prefix: "sleeper-")
+            message.scheduledAt = now.addingTimeInterval(3_600)
+            return message
+        }
+        try await bench.publish(sleeping)
+        let awake = awakeDevices * awakeMessagesPerDevice
+        try await bench.publish((0..<awake).map { bench.message(sleepingMessages + $0, devices: awakeDevices, delay: (1, 1), at: now, prefix: "awake-") })
+        let status = try bench.statusTimes()
+        let group = "bench-sleepers-\(UUID().uuidString.prefix(6))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [
+            "worker", "--bootstrap-servers", bench.cluster.bootstrapServers, "--topic-prefix", bench.topics.prefix,
+            "--sim-latency-ms", "0", "--log-level", "error", "--group", group, "--device-state", "on",
+            "--park-after-seconds", String(parkAfter),
+        ]
+        try process.run()
+        var peak = 0.0
+        let deadline = ContinuousClock.now + awakeTimeout
+        while status.sentCount < awake, ContinuousClock.now < deadline, process.isRunning {
+            try await Task.sleep(for: .milliseconds(250))
+            peak = max(peak, peakResidentMegabytes(of: process.processIdentifier))
+        }
+        // Commits run every 200 ms: give the last ones a moment, then read what the group holds.
+        try await Task.sleep(for: .seconds(2))
+        peak = max(peak, peakResidentMegabytes(of: process.processIdentifier))
+        let reader = try KafkaConsumer(configuration: ConsumerConfiguration(bootstrapServers: bench.cluster.bootstrapServers, groupId: group), logger: logger)
+        let committed = (try? await reader.committed((0..<Int32(partitions)).map { TopicPartition(topic: bench.topics.messages, partition: $0) })) ?? []
+        await reader.close()
+        process.terminate()
+        process.waitUntilExit()
+        let times = status.sentTimes.sorted()
+        await status.close()
+        await bench.close()
+        return (times, peak, committed.map { ($0.metadata ?? "").utf8.count }.max() ?? 0, committed.reduce(0) { $0 + max(0, $1.offset) })
     }
 }
 

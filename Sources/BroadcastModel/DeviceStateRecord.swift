@@ -65,6 +65,42 @@ public struct DeviceStateRecord: Equatable, Sendable {
         }
     }
 
+    /// Where a parked device's waiting messages are: it could not send for a long while (quiet
+    /// hours, a cap, a cool-off, a far `scheduledAt`), so its records were let go from the worker's
+    /// memory and its partition's commit point moved past them. They stay in `broadcast.messages`
+    /// and are read again, in order, from ``fromOffset`` when the device wakes.
+    public struct Parking: Equatable, Sendable {
+        public enum State: String, Sendable, CaseIterable {
+            /// The device's records from ``Parking/fromOffset`` on are read again when it wakes.
+            case parked
+            /// Every record read again was handled: the device sends from its lane as usual.
+            case released
+        }
+
+        public var state: State
+        /// The device's partition of `broadcast.messages`.
+        public var partition: Int32
+        /// The lowest offset of the partition that may hold an unhandled record of the device.
+        public var fromOffset: Int64
+        /// When the device may send again (its records are read again then).
+        public var wakeAt: Date
+        /// Why it waits (a hold reason such as `quiet_hours` or `hourly_cap`).
+        public var reason: String
+        /// Raised by each change; the higher one wins a merge (one owner writes at a time).
+        public var revision: Int64
+
+        public init(state: State, partition: Int32, fromOffset: Int64, wakeAt: Date, reason: String, revision: Int64) {
+            self.state = state
+            self.partition = partition
+            self.fromOffset = fromOffset
+            self.wakeAt = wakeAt
+            self.reason = reason
+            self.revision = revision
+        }
+
+        public var isParked: Bool { state == .parked }
+    }
+
     public var deviceId: String
     public var updatedAt: Date
     /// The worker (or operator tool) that wrote the record.
@@ -77,10 +113,11 @@ public struct DeviceStateRecord: Equatable, Sendable {
     public var lastSendAt: Date?
     public var pause: Pause?
     public var operatorDecision: OperatorDecision?
+    public var parking: Parking?
 
     public init(
         deviceId: String, updatedAt: Date, writer: String, sendMinutes: [MinuteCount] = [], firstSendAt: Date? = nil,
-        lastSendAt: Date? = nil, pause: Pause? = nil, operatorDecision: OperatorDecision? = nil
+        lastSendAt: Date? = nil, pause: Pause? = nil, operatorDecision: OperatorDecision? = nil, parking: Parking? = nil
     ) {
         self.deviceId = deviceId
         self.updatedAt = updatedAt
@@ -90,6 +127,7 @@ public struct DeviceStateRecord: Equatable, Sendable {
         self.lastSendAt = lastSendAt
         self.pause = pause
         self.operatorDecision = operatorDecision
+        self.parking = parking
     }
 
     /// The operator's status, `active` when none was ever given.
@@ -116,7 +154,7 @@ public struct DeviceStateRecord: Equatable, Sendable {
     /// Both states in one, so that reading a record twice, or an older one after a newer one,
     /// changes nothing: per minute the larger count (each owner's record already includes what it
     /// loaded from the previous owner), the earliest first send, the latest last send, the pause
-    /// of the latest ban-like error, and the latest operator decision.
+    /// of the latest ban-like error, the latest operator decision, and the parking of the highest revision.
     public func merged(with other: DeviceStateRecord) -> DeviceStateRecord {
         var result = self
         result.updatedAt = max(updatedAt, other.updatedAt)
@@ -135,7 +173,16 @@ public struct DeviceStateRecord: Equatable, Sendable {
         case (let ours?, let theirs?) where theirs.at > ours.at: result.operatorDecision = theirs
         default: break
         }
+        result.parking = Self.newer(parking, other.parking)
         return result
+    }
+
+    /// The parking of the higher revision (on a tie, the one further on in the partition).
+    public static func newer(_ a: Parking?, _ b: Parking?) -> Parking? {
+        guard let a else { return b }
+        guard let b else { return a }
+        if b.revision != a.revision { return b.revision > a.revision ? b : a }
+        return b.fromOffset > a.fromOffset ? b : a
     }
 
     static func mergedMinutes(_ a: [MinuteCount], _ b: [MinuteCount]) -> [MinuteCount] {
@@ -187,6 +234,13 @@ public struct DeviceStateRecord: Equatable, Sendable {
             c.maxLength(pause.reason, 256, "pause.reason")
         }
         if let decision = operatorDecision { c.maxLength(decision.by, 256, "operator.by") }
+        if let parking {
+            c.check(parking.partition >= 0, "parking.partition", "must not be negative")
+            c.check(parking.fromOffset >= 0, "parking.fromOffset", "must not be negative")
+            c.check(parking.revision >= 0, "parking.revision", "must not be negative")
+            c.check(!parking.reason.isEmpty, "parking.reason", "must not be empty")
+            c.maxLength(parking.reason, 256, "parking.reason")
+        }
         try c.finish()
     }
 
@@ -212,6 +266,16 @@ public struct DeviceStateRecord: Equatable, Sendable {
                 w.field("status", decision.status.rawValue)
                 w.field("at", decision.at)
                 w.field("by", decision.by)
+            }
+        }
+        if let parking {
+            w.object("parking") { w in
+                w.field("state", parking.state.rawValue)
+                w.field("partition", Int64(parking.partition))
+                w.field("fromOffset", parking.fromOffset)
+                w.field("wakeAt", parking.wakeAt)
+                w.field("reason", parking.reason)
+                w.field("revision", parking.revision)
             }
         }
         return w.finish()
@@ -243,6 +307,7 @@ public struct DeviceStateRecord: Equatable, Sendable {
         var minutes: [MinuteCount] = []
         var pause: Pause?
         var decision: OperatorDecision?
+        var parking: Parking?
         try s.beginObject("")
         var first = true
         while let key = try s.nextKey(&first) {
@@ -256,6 +321,7 @@ public struct DeviceStateRecord: Equatable, Sendable {
             case "lastSendAt": lastSendAt = try s.optionalDate(key)
             case "pause": pause = try s.optionalObject(key, readPause)
             case "operator": decision = try s.optionalObject(key, readDecision)
+            case "parking": parking = try s.optionalObject(key, readParking)
             default: try s.skipValue()
             }
         }
@@ -264,7 +330,35 @@ public struct DeviceStateRecord: Equatable, Sendable {
             deviceId: try RecordDecoding.required(deviceId, "deviceId"),
             updatedAt: try RecordDecoding.required(updatedAt, "updatedAt"),
             writer: writer ?? "", sendMinutes: minutes, firstSendAt: firstSendAt, lastSendAt: lastSendAt,
-            pause: pause, operatorDecision: decision)
+            pause: pause, operatorDecision: decision, parking: parking)
+    }
+
+    private static func readParking(_ s: inout JSONScanner) throws(RecordError) -> Parking {
+        var state: Parking.State?
+        var partition, fromOffset, revision: Int64?
+        var wakeAt: Date?
+        var reason: String?
+        var first = true
+        while let key = try s.nextKey(&first) {
+            switch key {
+            case "state": state = try s.optionalEnum("parking.state", Parking.State.self)
+            case "partition": partition = try s.optionalInt64("parking.partition")
+            case "fromOffset": fromOffset = try s.optionalInt64("parking.fromOffset")
+            case "wakeAt": wakeAt = try s.optionalDate("parking.wakeAt")
+            case "reason": reason = try s.optionalString("parking.reason")
+            case "revision": revision = try s.optionalInt64("parking.revision")
+            default: try s.skipValue()
+            }
+        }
+        guard let number = Int32(exactly: try RecordDecoding.required(partition, "parking.partition")) else {
+            throw .invalidValue(field: "parking.partition", reason: "out of range")
+        }
+        return Parking(
+            state: try RecordDecoding.required(state, "parking.state"), partition: number,
+            fromOffset: try RecordDecoding.required(fromOffset, "parking.fromOffset"),
+            wakeAt: try RecordDecoding.required(wakeAt, "parking.wakeAt"),
+            reason: try RecordDecoding.required(reason, "parking.reason"),
+            revision: try RecordDecoding.required(revision, "parking.revision"))
     }
 
     private static func readMinutes(_ s: inout JSONScanner) throws(RecordError) -> [MinuteCount] {

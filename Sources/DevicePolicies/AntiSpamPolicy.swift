@@ -210,7 +210,34 @@ public final class AntiSpamPolicy: SendPolicy {
         guard let state = table.state(of: deviceId) else { return nil }
         var record = state.gate.stateRecord(deviceId: deviceId, writer: writer, at: instant)
         record.operatorDecision = state.operatorDecision
+        record.parking = state.parking
         return record
+    }
+
+    /// The device's parking as last written or read (nil when it was never parked).
+    public func parking(of deviceId: String) -> DeviceStateRecord.Parking? {
+        table.state(of: deviceId)?.parking
+    }
+
+    /// Sets the device's parking, to be written with its next state record. The revision is raised
+    /// past the one known, so the change wins every merge.
+    @discardableResult
+    public func setParking(_ parking: DeviceStateRecord.Parking, for deviceId: String) -> DeviceStateRecord.Parking {
+        let profile = configuration.profiles.profile(for: deviceId)
+        return table.withState(deviceId, make: { makeState(profile) }) { state in
+            var next = parking
+            next.revision = max(parking.revision, (state.parking?.revision ?? -1) + 1)
+            state.parking = next
+            return next
+        }
+    }
+
+    /// Devices parked on `partition` of the messages topic, as the state read so far says.
+    public func parkedDevices(on partition: Int32) -> [(deviceId: String, parking: DeviceStateRecord.Parking)] {
+        table.compactMap { device, state in
+            guard let parking = state.parking, parking.isParked, parking.partition == partition else { return nil }
+            return (device, parking)
+        }
     }
 
     /// Takes in a `broadcast.devices` record (another worker's, an operator's, or this worker's own
@@ -220,6 +247,7 @@ public final class AntiSpamPolicy: SendPolicy {
         let change = table.withState(record.deviceId, make: { makeState(profile) }) { state -> DeviceStateRecord.OperatorDecision? in
             state.gate.absorb(record)
             state.unreadableSince = nil
+            state.parking = DeviceStateRecord.newer(state.parking, record.parking)
             guard let decision = record.operatorDecision, state.operatorDecision.map({ decision.at > $0.at }) ?? true else { return nil }
             state.operatorDecision = decision
             return decision

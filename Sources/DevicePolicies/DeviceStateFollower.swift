@@ -97,6 +97,19 @@ public final class DeviceStateFollower: DeviceStateJournal {
         policy.lastSend(of: deviceId)
     }
 
+    public func parking(of deviceId: String) -> DeviceStateRecord.Parking? {
+        policy.parking(of: deviceId)
+    }
+
+    @discardableResult
+    public func setParking(_ parking: DeviceStateRecord.Parking, for deviceId: String) -> DeviceStateRecord.Parking {
+        policy.setParking(parking, for: deviceId)
+    }
+
+    public func parkedDevices(on partition: Int32) -> [(deviceId: String, parking: DeviceStateRecord.Parking)] {
+        policy.parkedDevices(on: partition)
+    }
+
     /// How long the latest assignment waited for the state (``catchUp(timeout:)``), for benchmarks and logs.
     public var lastCatchUpWait: Duration? { lastWait.withLock { $0?.took } }
     /// When the latest assignment began waiting for the state.

@@ -33,6 +33,8 @@ struct DeviceState: Sendable {
     var unreadableSince: Date?
     /// The message whose send was counted before it was made (see `AntiSpamPolicy.reserveSend`).
     var reservedFor: String?
+    /// Where the device's waiting records are while it is parked (see ``DeviceStateRecord/Parking``).
+    var parking: DeviceStateRecord.Parking?
 
     init(gate: SendGate) {
         self.gate = gate
@@ -73,6 +75,17 @@ final class DeviceStateTable: Sendable {
     /// A copy of the device's state, nil before its first decision.
     func state(of deviceId: String) -> DeviceState? {
         shard(deviceId).devices.withLock { $0[deviceId] }
+    }
+
+    /// What `transform` takes from each device's state (nil leaves the device out). Takes each
+    /// shard's lock in turn: for rare scans (an assignment), not for the send path.
+    func compactMap<T>(_ transform: (String, DeviceState) -> T?) -> [T] {
+        var result: [T] = []
+        for shard in shards {
+            let states = shard.devices.withLock { $0 }
+            result += states.compactMap { transform($0.key, $0.value) }
+        }
+        return result
     }
 
     private func shard(_ deviceId: String) -> Shard {

@@ -234,6 +234,19 @@ public struct LaneScheduler<Payload: Sendable>: Sendable {
         return true
     }
 
+    /// Takes every record of an idle or waiting lane out and forgets the lane (a device parked
+    /// for a long wait: its records are read again from the log when it wakes). Returns them in
+    /// lane order, or nil when the device has no lane or its head is in flight.
+    public mutating func removeLane(device: String) -> [LaneRecord<Payload>]? {
+        guard let slot = slotByDevice[device], lanes[slot].phase != .inFlight else { return nil }
+        let records = lanes[slot].entries.map {
+            LaneRecord(partition: $0.partition, offset: $0.offset, device: device, payload: $0.payload)
+        }
+        freeLane(slot)
+        pruneTimers()
+        return records
+    }
+
     // MARK: - Internals
 
     /// True while the device has a lane (its next record joins it; no new lane is made).

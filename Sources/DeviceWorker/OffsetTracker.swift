@@ -60,6 +60,12 @@ public struct OffsetTracker: Sendable {
         return tracker
     }
 
+    /// The offset the consumer delivers next: after the last received one, else the committed
+    /// offset resumed from, else 0 (nothing committed: the partition is read from its start).
+    public var nextExpected: Int64 {
+        lastReceived.map { $0 + 1 } ?? floor ?? 0
+    }
+
     /// Received offsets not yet below the commit point (done or not): the tracker's memory.
     public var trackedCount: Int { entries.count }
     /// Received offsets not done yet.

@@ -197,6 +197,17 @@ public final class KafkaConsumer: @unchecked Sendable {
         startPolling()
     }
 
+    /// Reads these partitions from the given offsets without joining a group (nothing is committed)
+    /// and starts the poll thread: for a reader that must see exact ranges of partitions another
+    /// consumer owns.
+    public func assign(_ offsets: [TopicPartitionOffset]) throws(KafkaError) {
+        let list = TopicPartitionList.make(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_assign(handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "assigning \(offsets.map(\.partition))") }
+        startPolling()
+    }
+
     private func startPolling() {
         poller.withLock { thread in
             guard thread == nil else { return }

@@ -22,6 +22,13 @@ public protocol DeviceStateJournal: Sendable {
     /// before the call is read, or `timeout` passes; returns whether it got there. When it did not,
     /// the journal keeps sends held until it has.
     func catchUp(timeout: Duration) -> Bool
+    /// The device's parking as last written or read.
+    func parking(of deviceId: String) -> DeviceStateRecord.Parking?
+    /// Sets the device's parking for its next record (`record(for:)`); returns it with its revision.
+    @discardableResult
+    func setParking(_ parking: DeviceStateRecord.Parking, for deviceId: String) -> DeviceStateRecord.Parking
+    /// Devices parked on a partition of the messages topic (read on assignment, after `catchUp`).
+    func parkedDevices(on partition: Int32) -> [(deviceId: String, parking: DeviceStateRecord.Parking)]
 }
 
 /// Counts the acknowledgements one finished record waits for and reports once, with whether all

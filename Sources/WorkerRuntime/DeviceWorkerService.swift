@@ -33,9 +33,13 @@ public final class DeviceWorkerService: Service, Sendable {
         statisticsHandler: StatisticsHandler? = nil,
         deviceState: (any DeviceStateJournal)? = nil
     ) throws {
+        // Parked devices' records are read again on consumers of their own, with the same settings.
+        var rewind = consumerConfiguration
+        rewind.groupId = "\(consumerConfiguration.groupId)-rewind-\(UUID().uuidString.prefix(8).lowercased())"
+        rewind.maxBufferedMessages = min(consumerConfiguration.maxBufferedMessages, 5_000)
         core = try WorkerCore(
             configuration: configuration, producer: producer, senders: senders, policy: policy, logger: logger,
-            deviceState: deviceState)
+            deviceState: deviceState, rewindConfiguration: rewind)
         self.consumerConfiguration = consumerConfiguration
         self.statisticsHandler = statisticsHandler
     }
@@ -78,7 +82,13 @@ public final class DeviceWorkerService: Service, Sendable {
 
         let stop = dispatcherStop
         let dispatcher = ServiceThread(name: "broadcast-dispatch") {
+            var parkedChecked = Date.distantPast
             while !stop.isSet {
+                // Parked devices wake on a timer of a second's resolution.
+                if Date().timeIntervalSince(parkedChecked) >= 0.25 {
+                    parkedChecked = Date()
+                    core.wakeParkedDevices()
+                }
                 let (due, wakeUp) = core.takeDue()
                 for dispatch in due {
                     Task { await core.perform(dispatch) }
@@ -114,6 +124,7 @@ public final class DeviceWorkerService: Service, Sendable {
             return state.partitions.keys.map { TopicPartition(topic: configuration.topics.messages, partition: $0) }
         }
         consumer.pause(owned)
+        core.closeRewinds(nil)
         core.wakeDispatcher.signal()
         await offloadWait { core.waitForSettled(partitions: nil, grace: configuration.shutdownGrace - configuration.shutdownReserve) }
         committer.cancel()

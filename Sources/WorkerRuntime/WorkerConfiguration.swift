@@ -47,6 +47,10 @@ public struct WorkerConfiguration: Sendable {
     /// the rebalance refused (librdkafka's mock cluster does). Only partitions whose last commit
     /// lacks the hand-over mark wait: on a broker that accepts the revocation's commit, none do.
     public var handOverSettleDelay: Duration = .seconds(2)
+    /// A device whose next send must wait at least this long (quiet hours, a cap, a cool-off, a far
+    /// `scheduledAt`) is parked: its records leave memory and the commit point moves past them;
+    /// they are read again from the log when it wakes. Needs device state; zero never parks.
+    public var parkAfter: Duration = .seconds(60)
     /// How long an assignment waits at most for the device state (`broadcast.devices`) to be read
     /// to its end; past it the worker goes on, and sends hold until the state is read.
     public var deviceStateLoadTimeout: Duration = .seconds(10)

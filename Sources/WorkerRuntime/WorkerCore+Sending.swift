@@ -38,7 +38,7 @@ extension WorkerCore {
             counters.skipped.bump()
             finish(dispatch, outcome: .skipped, event: event(dispatch, .skipped, at: now, reason: reason))
         case .hold(let until, let reason):
-            putBack(dispatch, outcome: .hold(until: clock.instant(of: until), reason: reason))
+            hold(dispatch, until: until, reason: reason)
         case .send(let outgoing):
             // A capped device's send is counted on the topic before it is made: a worker killed
             // mid-send then hands over a count that includes it.
@@ -85,7 +85,7 @@ extension WorkerCore {
             writeDeviceState(message.deviceId)
             // Configuration or token error: the message is not at fault; it waits for the device.
             publishStatus(event(dispatch, .retrying, at: now, reason: StatusEvent.Reason.devicePaused, error: info))
-            putBack(dispatch, outcome: .hold(until: clock.instant(of: pausedUntil), reason: StatusEvent.Reason.devicePaused))
+            hold(dispatch, until: pausedUntil, reason: StatusEvent.Reason.devicePaused)
             return
         }
         var random = SystemRandomNumberGenerator()
@@ -120,7 +120,10 @@ extension WorkerCore {
     private func finish(_ dispatch: Dispatch<LaneItem>, outcome: LaneOutcome, event: StatusEvent) {
         let result = state.withLock { state in
             let result = try? state.scheduler.complete(device: dispatch.device, outcome: outcome, now: clock.now)
-            if case .finished = result { state.awaitingAcknowledgement += 1 }
+            if case .finished = result {
+                state.awaitingAcknowledgement += 1
+                if dispatch.payload.rewound { rewoundFinished(dispatch, state: &state) }
+            }
             return result
         }
         wakeDispatcher.signal()
@@ -132,7 +135,8 @@ extension WorkerCore {
         let settle: @Sendable (Bool) -> Void = { [self] acknowledged in
             release(dispatch, done: acknowledged, acknowledgement: true)
         }
-        guard outcome == .sent, deviceState != nil else {
+        // A record read again after parking moves the device's parking on, whatever its outcome.
+        guard outcome == .sent || dispatch.payload.rewound, deviceState != nil else {
             publishReliably(statusRecord(event), what: "status event", settle: settle)
             return
         }
@@ -222,7 +226,8 @@ extension WorkerCore {
     func release(_ dispatch: Dispatch<LaneItem>, done: Bool, acknowledgement: Bool = false) {
         state.withLock { state in
             if acknowledgement { state.awaitingAcknowledgement -= 1 }
-            state.settle(partition: dispatch.partition, offset: dispatch.offset, epoch: dispatch.payload.epoch, done: done)
+            // A record read again is done in its tracker already; its progress is the parking record.
+            state.settle(partition: dispatch.partition, offset: dispatch.offset, epoch: dispatch.payload.epoch, done: done && !dispatch.payload.rewound)
             updateGate(&state)
         }
         settled.signal()

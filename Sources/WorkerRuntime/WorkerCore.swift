@@ -27,12 +27,18 @@ final class WorkerCore: Sendable {
     /// Devices whose state record is being written, with the sends that wait for the next one
     /// (see `writeState(of:settle:)`).
     let stateWrites = Mutex<[String: [@Sendable (Bool) -> Void]]>([:])
+    /// How readers of parked devices' records connect (the messages consumer's settings, no group);
+    /// nil never parks.
+    let rewindConfiguration: ConsumerConfiguration?
+    /// Those readers, by run id, so a revocation or shutdown can stop them.
+    let rewindConsumers = Mutex<[UInt64: KafkaConsumer]>([:])
 
     init(
         configuration: WorkerConfiguration, producer: KafkaProducer, senders: any SenderDirectory, policy: any SendPolicy,
-        logger: Logger, deviceState: (any DeviceStateJournal)? = nil
+        logger: Logger, deviceState: (any DeviceStateJournal)? = nil, rewindConfiguration: ConsumerConfiguration? = nil
     ) throws {
         self.configuration = configuration
+        self.rewindConfiguration = deviceState == nil ? nil : rewindConfiguration
         self.deviceState = deviceState
         self.producer = producer
         self.senders = senders
@@ -55,6 +61,8 @@ final class WorkerCore: Sendable {
         let verdicts = batch.map { (partition: $0.partition, offset: $0.offset, verdict: RecordIntake.examine($0)) }
         let now = clock.now
         var deadLetters: [(partition: Int32, offset: Int64, epoch: UInt64, verdict: IntakeVerdict)] = []
+        var parkings: [(device: String, parking: DeviceStateRecord.Parking)] = []
+        let parking = deviceState != nil && configuration.parkAfter > .zero
         state.withLock { state in
             for item in verdicts {
                 // Mutated in place: a copy of the partition's state would copy its tracker's buffers.
@@ -73,6 +81,11 @@ final class WorkerCore: Sendable {
                 if alreadyDone { continue }
                 switch item.verdict {
                 case .accept(let message):
+                    if parking, !state.parked.isEmpty {
+                        let (handled, rewrite) = intakeForParked(message.deviceId, partition: item.partition, offset: item.offset, state: &state)
+                        if let rewrite { parkings.append((message.deviceId, rewrite)) }
+                        if handled { continue }
+                    }
                     // A lane taken over is paced from the device's real last send when the
                     // device state knows it (asked only when there is one and the lane is new).
                     let lastSend = deviceState.flatMap { journal in
@@ -85,6 +98,11 @@ final class WorkerCore: Sendable {
                         minDelay: message.delay.minSeconds, maxDelay: message.delay.maxSeconds, now: now,
                         lastSendAt: lastSend
                     )
+                    // Scheduled far ahead: parked at once rather than held.
+                    if parking, case .waiting(let due, .scheduled)? = state.scheduler.state(of: message.deviceId),
+                       let parked = park(message.deviceId, until: Date(timeIntervalSinceNow: due - now), reason: "scheduled", state: &state) {
+                        parkings.append((message.deviceId, parked))
+                    }
                 case .deadLetter:
                     state.partitions.values[index].inProgress += 1
                     state.awaitingAcknowledgement += 1
@@ -93,6 +111,7 @@ final class WorkerCore: Sendable {
             }
             updateGate(&state)
         }
+        for (device, parking) in parkings { writeParking(of: device, parking) }
         for letter in deadLetters {
             deadLetter(partition: letter.partition, offset: letter.offset, epoch: letter.epoch, verdict: letter.verdict)
         }
@@ -162,18 +181,22 @@ final class WorkerCore: Sendable {
                     let tracker = OffsetTracker.resume(committed: start?.offset ?? KafkaOffset.invalid, metadata: start?.metadata)
                     state.partitions[partition.partition] = PartitionState(tracker: tracker, epoch: event.epoch)
                 }
+                // Read above, with the rest of the device state: parked by earlier owners, asleep here now.
+                adoptParkedDevices(of: mine.map(\.partition), epoch: event.epoch, state: &state)
                 // Under the lock, like every other pause and resume (see `updateGate`).
                 if state.gate.isPaused { consumer?.pause(mine) }
             }
             logger.info("took over partitions", metadata: ["partitions": "\(mine.map(\.partition))"])
         case .revoked:
             let numbers = Set(mine.map(\.partition))
-            state.withLock { state in
+            let runs = state.withLock { state in
                 for number in numbers {
                     state.partitions[number]?.revoking = true
                     _ = state.scheduler.revoke(partition: number)
                 }
+                return dropParkedDevices(of: numbers, state: &state)
             }
+            closeRewinds(runs)
             // A lost assignment waits too: a send in flight has reached the provider, so its outcome
             // belongs in what is handed back (librdkafka reports a commit refused with
             // ILLEGAL_GENERATION as a lost assignment, e.g. when a broker bumps the generation as a

@@ -8,7 +8,8 @@ import Synchronization
 /// Metric names (Prometheus style): `broadcast_worker_messages_total{outcome}` (sent, failed,
 /// skipped, expired, dead_lettered), `broadcast_worker_retries_total`,
 /// `broadcast_worker_dead_letters_total`, and gauges `broadcast_worker_records_held`,
-/// `broadcast_worker_lanes`, `broadcast_worker_sends_in_flight`, `broadcast_worker_fetching_paused`.
+/// `broadcast_worker_lanes`, `broadcast_worker_sends_in_flight`, `broadcast_worker_fetching_paused`,
+/// `broadcast_worker_parked_devices`.
 public final class WorkerCounters: Sendable {
     let sent: CountedMetric
     let failed: CountedMetric
@@ -20,6 +21,7 @@ public final class WorkerCounters: Sendable {
     let lanes: GaugedValue
     let sendsInFlight: GaugedValue
     let pausedForBackpressure: GaugedValue
+    let parkedDevices: GaugedValue
 
     /// - Parameter factory: where the metrics go; the process-wide `MetricsSystem.factory` unless
     ///   given (tests and benchmarks pass their own, so workers in one process stay apart).
@@ -42,6 +44,7 @@ public final class WorkerCounters: Sendable {
         lanes = GaugedValue(Meter(label: "broadcast_worker_lanes", factory: factory))
         sendsInFlight = GaugedValue(Meter(label: "broadcast_worker_sends_in_flight", factory: factory))
         pausedForBackpressure = GaugedValue(Meter(label: "broadcast_worker_fetching_paused", factory: factory))
+        parkedDevices = GaugedValue(Meter(label: "broadcast_worker_parked_devices", factory: factory))
     }
 
     public struct Snapshot: Sendable, Equatable, Codable {
@@ -57,13 +60,16 @@ public final class WorkerCounters: Sendable {
         /// Sends handed to senders and not yet answered.
         public var sendsInFlight: Int
         public var fetchingPaused: Bool
+        /// Devices whose waiting records are on the log, not in memory.
+        public var parkedDevices: Int
     }
 
     public var snapshot: Snapshot {
         Snapshot(
             sent: sent.value, failed: failed.value, retried: retried.value, skipped: skipped.value,
             expired: expired.value, deadLettered: deadLettered.value, held: held.value, lanes: lanes.value,
-            sendsInFlight: sendsInFlight.value, fetchingPaused: pausedForBackpressure.value != 0
+            sendsInFlight: sendsInFlight.value, fetchingPaused: pausedForBackpressure.value != 0,
+            parkedDevices: parkedDevices.value
         )
     }
 }

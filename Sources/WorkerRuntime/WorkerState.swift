@@ -6,6 +6,40 @@ import Kafka
 struct LaneItem: Sendable {
     let message: BroadcastMessage
     let epoch: UInt64
+    /// Read again for a device waking from parking: its offset is already done in the partition's
+    /// tracker, and its progress is the device's parking record instead.
+    var rewound = false
+}
+
+/// A device whose waiting records are on the log, not in a lane (see `WorkerCore+Parking`).
+struct ParkedDevice: Sendable {
+    enum Phase: Sendable, Equatable {
+        /// Its parking record is being written; `awaiting` offsets are done once it is acknowledged.
+        case writing
+        /// Nothing of it is in memory; it wakes at `parking.wakeAt`.
+        case asleep
+        /// The rewind run with this id reads its partition again and feeds its lane.
+        case rewinding(UInt64)
+        /// The run passed the live position: the lane finishes the records read again, then the
+        /// device is released.
+        case draining
+    }
+
+    var parking: DeviceStateRecord.Parking
+    let epoch: UInt64
+    var phase: Phase
+    var awaiting: [Int64] = []
+    /// Records read again that are in its lane, not finished yet.
+    var rewoundInLane = 0
+}
+
+/// One read of a partition again, from the lowest parked offset of the devices waking on it.
+struct RewindRun: Sendable {
+    let id: UInt64
+    let partition: Int32
+    let epoch: UInt64
+    let from: Int64
+    let devices: Set<String>
 }
 
 /// What the worker knows about one partition it owns.
@@ -41,6 +75,13 @@ struct WorkerState: Sendable {
     /// yet. Counted with the held records for backpressure, so a slow status topic slows fetching
     /// instead of growing the producer's queue.
     var awaitingAcknowledgement = 0
+    /// Parked devices of owned partitions, their wake-up timers (Unix seconds), the partition reads
+    /// under way (at most one per partition) and devices that woke while their partition's read ran.
+    var parked: [String: ParkedDevice] = [:]
+    var wakeSchedule = WakeSchedule()
+    var rewinds: [Int32: RewindRun] = [:]
+    var wakesWaiting: [Int32: Set<String>] = [:]
+    var nextRewindId: UInt64 = 0
 
     var inProgressTotal: Int { partitions.values.reduce(0) { $0 + $1.inProgress } }
 

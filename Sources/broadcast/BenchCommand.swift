@@ -55,7 +55,7 @@ struct WorkerBenchCommand: AsyncParsableCommand {
         abstract: "The device worker: throughput against a raw relay, head-of-line, latency, memory with a backlog."
     )
 
-    @Option(help: "Scenarios: throughput, hol, latency, memory (repeatable; default all).")
+    @Option(help: "Scenarios: throughput, hol, latency, memory, sleepers (repeatable; default all).")
     var scenario: [String] = []
     @Option(help: "Messages of the throughput scenario.") var messages = 200_000
     @Option(help: "Records of the memory scenario's backlog.") var backlog = 1_000_000

@@ -48,7 +48,7 @@ struct DeviceCommand: AsyncParsableCommand {
             let now = Date()
             let ids = id.map { [$0] } ?? snapshot.devices.keys.sorted()
             if !json {
-                print("device                          operator  sends/1h  first send             last send              paused until")
+                print("device                          operator  sends/1h  first send             last send              paused until / parked")
             }
             for deviceId in ids {
                 guard let record = snapshot.devices[deviceId] else {
@@ -59,16 +59,19 @@ struct DeviceCommand: AsyncParsableCommand {
                     print(String(decoding: record.encoded(), as: UTF8.self))
                     continue
                 }
-                let paused = record.pause.flatMap { $0.until > now ? Timestamp.format($0.until) + " (\($0.reason))" : nil } ?? "-"
+                let paused = record.pause.flatMap { $0.until > now ? Timestamp.format($0.until) + " (\($0.reason))" : nil }
+                let parked = record.parking.flatMap { parking in
+                    parking.isParked ? "parked until \(Timestamp.format(parking.wakeAt)) (\(parking.reason), partition \(parking.partition) from offset \(parking.fromOffset))" : nil
+                }
                 let columns = [
                     deviceId.padding(toLength: 32, withPad: " ", startingAt: 0),
                     record.operatorStatus.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0),
                     String(record.sendsInLastHour(at: now)).padding(toLength: 10, withPad: " ", startingAt: 0),
                     (record.firstSendAt.map(Timestamp.format) ?? "-").padding(toLength: 23, withPad: " ", startingAt: 0),
                     (record.lastSendAt.map(Timestamp.format) ?? "-").padding(toLength: 23, withPad: " ", startingAt: 0),
-                    paused,
+                    [paused, parked].compactMap { $0 }.joined(separator: "; "),
                 ]
-                print(columns.joined())
+                print(columns.joined() + (paused == nil && parked == nil ? "-" : ""))
             }
             for (key, reason) in snapshot.unreadable.sorted(by: { $0.key < $1.key }) where id == nil {
                 print("\(key): unreadable (it sends nothing until a readable record arrives): \(reason)")

@@ -53,6 +53,11 @@ struct WorkerCommand: AsyncParsableCommand {
         discussion: "auto: on when the topic exists, else off with a warning. on: refuse to start without the topic. off: state lives in this process only, and a hand-over starts caps and warm-up over."
     ))
     var deviceStateMode = DeviceStateMode.auto.rawValue
+    @Option(name: .customLong("park-after-seconds"), help: ArgumentHelp(
+        "Park a device whose next send must wait at least this long (quiet hours, caps, a cool-off, a far scheduledAt); 0 never parks.",
+        discussion: "A parked device's records leave memory and stop holding back its partition's commit point; they are read again from the messages topic, in order, when it wakes. Needs device state (the devices topic), and a retention on the messages topic longer than the longest wait."
+    ))
+    var parkAfterSeconds = 60
     @OptionGroup var simulation: SimulationOptions
     @Option(name: .customLong("metrics-port"), help: "Serve /metrics (Prometheus), /healthz and /readyz on this port.")
     var metricsPort: Int?
@@ -73,6 +78,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard optOutWaitSeconds >= 0 else { throw ValidationError("--opt-out-wait-seconds must be 0 or more") }
         guard maxHeld >= 2 else { throw ValidationError("--max-held must be at least 2") }
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
+        guard parkAfterSeconds >= 0 else { throw ValidationError("--park-after-seconds must be 0 or more") }
         guard shutdownGraceSeconds >= 1 else { throw ValidationError("--shutdown-grace-seconds must be at least 1") }
         guard DeviceStateMode(rawValue: deviceStateMode) != nil else {
             throw ValidationError("--device-state must be one of \(DeviceStateMode.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -92,6 +98,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.resumeBelowRecords = WorkerConfiguration.resumeThreshold(maxHeld: maxHeld)
         configuration.commitInterval = .milliseconds(commitIntervalMilliseconds)
         configuration.maxSendsInFlight = maxInFlight
+        configuration.parkAfter = .seconds(parkAfterSeconds)
         // One registry behind swift-metrics for the whole process: the worker's counters and the
         // lag tracker write to it as things happen; /metrics only renders it.
         let registry = PrometheusCollectorRegistry()

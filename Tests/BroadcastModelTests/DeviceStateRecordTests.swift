@@ -67,4 +67,35 @@ import Testing
         #expect(throws: RecordError.self) { try DeviceStateRecord.decodeValidated(from: Array(#"{"schema":"broadcast.device.v1","deviceId":"d","updatedAt":"2026-12-03T09:00:00Z","sendMinutes":[[1,2,3]]}"#.utf8)) }
         #expect(throws: RecordError.self) { try DeviceStateRecord.decodeValidated(from: Array(#"{"schema":"broadcast.status.v1","deviceId":"d","updatedAt":"2026-12-03T09:00:00Z"}"#.utf8)) }
     }
+
+    @Test func parkingRoundTripsAndTheHigherRevisionWins() throws {
+        var parked = record([])
+        parked.parking = .init(state: .parked, partition: 7, fromOffset: 4_200, wakeAt: t0.addingTimeInterval(28_800), reason: "quiet_hours", revision: 3)
+        #expect(try DeviceStateRecord.decodeValidated(from: parked.encoded()) == parked)
+        var released = record([], at: t0.addingTimeInterval(-60))
+        released.parking = .init(state: .released, partition: 7, fromOffset: 4_900, wakeAt: t0.addingTimeInterval(28_800), reason: "quiet_hours", revision: 4)
+        // The revision decides, not the record's time or the order they are read in.
+        #expect(parked.merged(with: released).parking?.state == .released)
+        #expect(released.merged(with: parked).parking?.state == .released)
+        #expect(released.merged(with: parked).merged(with: parked) == released.merged(with: parked))
+        #expect(record([]).merged(with: parked).parking == parked.parking)
+    }
+
+    @Test func refusesABadParkingNamingTheField() {
+        var bad = record([])
+        bad.parking = .init(state: .parked, partition: -1, fromOffset: 10, wakeAt: t0, reason: "quiet_hours", revision: 0)
+        do {
+            _ = try DeviceStateRecord.decodeValidated(from: bad.encoded())
+            Issue.record("a negative partition was accepted")
+        } catch {
+            #expect(error.fields == ["parking.partition"])
+        }
+        let missing = #"{"schema":"broadcast.device.v1","deviceId":"d","updatedAt":"2026-12-03T09:00:00Z","parking":{"state":"parked","partition":1,"wakeAt":"2026-12-03T10:00:00Z","reason":"scheduled","revision":0}}"#
+        do {
+            _ = try DeviceStateRecord.decodeValidated(from: Array(missing.utf8))
+            Issue.record("a parking without fromOffset was accepted")
+        } catch {
+            #expect(error.fields == ["parking.fromOffset"])
+        }
+    }
 }

@@ -307,4 +307,31 @@ import Testing
         #expect(scheduler.revoke(partition: 1).dropped.map(\.payload) == ["p1"])
         #expect(scheduler.laneCount == 0 && scheduler.nextWakeUp == nil && scheduler.heldCount == 0)
     }
+
+    @Test func removeLaneTakesAWaitingLaneOutWhole() throws {
+        var scheduler = Self.scheduler()
+        for offset in 0..<5 {
+            scheduler.enqueue(partition: 1, offset: Int64(offset), device: "sleeper", payload: "s\(offset)", minDelay: 0, maxDelay: 0, now: 0)
+        }
+        scheduler.enqueue(partition: 1, offset: 5, device: "awake", payload: "a", minDelay: 0, maxDelay: 0, now: 0)
+        let heads = scheduler.takeDue(now: 0)
+        #expect(heads.count == 2)
+        // In flight: not removable.
+        let whileInFlight = scheduler.removeLane(device: "sleeper")
+        #expect(whileInFlight == nil)
+        try scheduler.complete(device: "sleeper", outcome: .hold(until: 3_600, reason: "quiet_hours"), now: 0)
+        let taken = scheduler.removeLane(device: "sleeper")
+        let removed = try #require(taken)
+        #expect(removed.map(\.offset) == [0, 1, 2, 3, 4])
+        #expect(removed.map(\.payload) == ["s0", "s1", "s2", "s3", "s4"])
+        #expect(scheduler.heldCount == 1)
+        #expect(!scheduler.hasLane(for: "sleeper"))
+        let again = scheduler.removeLane(device: "sleeper")
+        #expect(again == nil)
+        // Its timer is gone too: nothing of it is due, ever.
+        let due = scheduler.takeDue(now: 10_000)
+        #expect(due.isEmpty)
+        try scheduler.complete(device: "awake", outcome: .sent, now: 1)
+        #expect(scheduler.heldCount == 0)
+    }
 }
