@@ -7,7 +7,7 @@ import Testing
 /// Sleeping devices (quiet hours, far `scheduledAt`) with large backlogs ahead of awake devices on
 /// the same partitions, with real worker processes on the embedded cluster: the sleepers are parked
 /// (their records leave memory and the commit point moves past them) and read again when they wake.
-@Suite("Sleeping devices across worker processes", .serialized, .timeLimit(.minutes(5)))
+@Suite("Sleeping devices across worker processes", .serialized, .timeLimit(.minutes(7)))
 struct SleepingDevicesTests {
     /// A devices file of simulated devices whose quiet hours end at `end` (UTC, minute precision).
     static func quietDevicesFile(_ devices: [String], quietUntil end: Date) throws -> URL {
@@ -64,10 +64,6 @@ struct SleepingDevicesTests {
         let harness = try ClusterHarness(partitions: partitions)
         let sleepers = (0..<16).map { "sleeper\($0)" }
         let awake = (0..<200).map { "awake\($0)" }
-        // At least 75 s away, so the hold exceeds the default 60 s park threshold when it is decided.
-        let opens = Self.minute(atLeast: 75)
-        let file = try Self.quietDevicesFile(sleepers, quietUntil: opens)
-        defer { try? FileManager.default.removeItem(at: file) }
         // 64,000 sleeping messages first: more than the default bound on held records (30,000)
         // plus what the consumer has fetched ahead when that bound pauses it.
         let perSleeper = 4_000
@@ -76,6 +72,11 @@ struct SleepingDevicesTests {
         let awakeMessages = (0..<10).flatMap { index in awake.map { testMessage(id: "\($0)-\(index)", device: $0, minDelay: 0.1, maxDelay: 0.2) } }
         try await harness.publish(awakeMessages)
         let status = try harness.follow(harness.topics.status)
+        // Set as the worker starts (publishing takes a while on a loaded machine), at least 100 s
+        // away: the holds, decided in the worker's first seconds, exceed the default 60 s park threshold.
+        let opens = Self.minute(atLeast: 100)
+        let file = try Self.quietDevicesFile(sleepers, quietUntil: opens)
+        defer { try? FileManager.default.removeItem(at: file) }
         let started = Date()
         let worker = try Self.worker("only", harness: harness, arguments: ["--devices", file.path])
 
