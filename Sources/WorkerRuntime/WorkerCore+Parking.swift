@@ -21,8 +21,9 @@ extension WorkerCore {
     static let shortHolds: Set<String> = ["device_state_loading", "device_state_unreadable", "device_state_write"]
 
     /// The head of `dispatch`'s lane waits until `until`: it goes back to its lane, and the device
-    /// is parked when that is far enough away.
-    func hold(_ dispatch: Dispatch<LaneItem>, until: Date, reason: String) {
+    /// is parked when that is far enough away (announced with a `retrying` event unless the caller
+    /// wrote one already).
+    func hold(_ dispatch: Dispatch<LaneItem>, until: Date, reason: String, announced: Bool = false) {
         let parking = state.withLock { state -> DeviceStateRecord.Parking? in
             _ = try? state.scheduler.complete(
                 device: dispatch.device, outcome: .hold(until: clock.instant(of: until), reason: reason), now: clock.now)
@@ -31,7 +32,12 @@ extension WorkerCore {
             if parking != nil { updateGate(&state) }
             return parking
         }
-        if let parking { writeParking(of: dispatch.device, parking) }
+        if let parking {
+            writeParking(of: dispatch.device, parking)
+            // Visible where operators look: the head message waits, with why, and is not dropped
+            // (`retrying` is not final; the device's later messages queue behind it).
+            if !announced { publishStatus(event(dispatch, .retrying, at: Date(), reason: reason)) }
+        }
         settled.signal()
         wakeDispatcher.signal()
     }
@@ -188,16 +194,22 @@ extension WorkerCore {
             endRun(run, retryIn: 5)
             return
         }
-        let consumer: KafkaConsumer
+        var created: KafkaConsumer?
         do {
-            consumer = try KafkaConsumer(configuration: configuration, logger: logger)
+            let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
+            created = consumer
             rewindConsumers.withLock { $0[run.id] = consumer }
             try consumer.assign([TopicPartitionOffset(topic: self.configuration.topics.messages, partition: run.partition, offset: run.from)])
         } catch {
+            if let created {
+                rewindConsumers.withLock { _ = $0.removeValue(forKey: run.id) }
+                Task { await created.close() }
+            }
             logger.error("could not read parked records again; the devices wake again shortly", metadata: ["partition": "\(run.partition)", "error": "\(error)"])
             endRun(run, retryIn: 5)
             return
         }
+        guard let consumer = created else { return }
         logger.info("waking parked devices", metadata: ["partition": "\(run.partition)", "devices": "\(run.devices.count)", "fromOffset": "\(run.from)"])
         Task { [self] in
             for await event in consumer.events {

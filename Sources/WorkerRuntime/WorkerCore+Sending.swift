@@ -85,7 +85,7 @@ extension WorkerCore {
             writeDeviceState(message.deviceId)
             // Configuration or token error: the message is not at fault; it waits for the device.
             publishStatus(event(dispatch, .retrying, at: now, reason: StatusEvent.Reason.devicePaused, error: info))
-            hold(dispatch, until: pausedUntil, reason: StatusEvent.Reason.devicePaused)
+            hold(dispatch, until: pausedUntil, reason: StatusEvent.Reason.devicePaused, announced: true)
             return
         }
         var random = SystemRandomNumberGenerator()
@@ -233,7 +233,7 @@ extension WorkerCore {
         settled.signal()
     }
 
-    private func event(
+    func event(
         _ dispatch: Dispatch<LaneItem>, _ status: MessageStatus, at: Date, reason: String? = nil,
         providerMessageId: String? = nil, error: StatusEvent.ErrorInfo? = nil
     ) -> StatusEvent {

@@ -109,7 +109,10 @@ struct SleepingDevicesTests {
         }
         #expect(worker.terminate() == 0)
         let events = Self.sends(status)
+        // Each sleeper's waiting head was reported with the reason it waits.
+        let waits = Set(status.statusEvents.filter { $0.status == .retrying && $0.reason == "quiet_hours" }.map(\.deviceId))
         await status.close()
+        #expect(waits == Set(sleepers), "sleepers without a quiet_hours wait event: \(Set(sleepers).subtracting(waits).sorted())")
         let sleeperSends = events.filter { $0.deviceId.hasPrefix("sleeper") }
         let firstSleeperSend = sleeperSends.map(\.at).min()
         print("sleeping devices: \(awakeMessages.count) awake messages sent in \(String(format: "%.1f", awakeTook)) s behind \(backlog.count) sleeping ones; committed \(committed) of \(published) while asleep; \(sleeperSent) sleeper messages sent, first \(firstSleeperSend.map { String(format: "%.1f", $0.timeIntervalSince(opens)) } ?? "-") s after the window opened")
