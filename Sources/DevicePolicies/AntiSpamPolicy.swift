@@ -274,6 +274,9 @@ public final class AntiSpamPolicy: SendPolicy {
 
     /// While false, every send holds (reason `device_state_loading`): the worker took partitions
     /// over and has not yet read `broadcast.devices` to where it ended.
+    /// Whether `broadcast.devices` has been read to where it ended when last asked.
+    public var isDeviceStateCurrent: Bool { deviceStateCurrent.load(ordering: .acquiring) }
+
     public func setDeviceStateCurrent(_ current: Bool) {
         deviceStateCurrent.store(current, ordering: .releasing)
     }

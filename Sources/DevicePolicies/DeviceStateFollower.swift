@@ -97,6 +97,8 @@ public final class DeviceStateFollower: DeviceStateJournal {
         policy.lastSend(of: deviceId)
     }
 
+    public var isCurrent: Bool { policy.isDeviceStateCurrent }
+
     public func parking(of deviceId: String) -> DeviceStateRecord.Parking? {
         policy.parking(of: deviceId)
     }
@@ -162,7 +164,17 @@ public final class DeviceStateFollower: DeviceStateJournal {
         // Not read in time: every send holds until it is (the next batch that reaches the end
         // lets them go). When the end itself is unknown, it is asked again shortly.
         policy.setDeviceStateCurrent(false)
-        progress.withLock { $0.pendingTargets = known ? targets : nil }
+        // The end may have been read since the loop last looked: then no later batch would lift the hold.
+        let reachedMeanwhile = progress.withLock { progress -> Bool in
+            progress.pendingTargets = known ? targets : nil
+            guard known, progress.reached(targets) else { return false }
+            progress.pendingTargets = nil
+            return true
+        }
+        if reachedMeanwhile {
+            policy.setDeviceStateCurrent(true)
+            return true
+        }
         if !known {
             Task {
                 try? await Task.sleep(for: .seconds(1))

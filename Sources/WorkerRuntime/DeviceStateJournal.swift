@@ -22,6 +22,9 @@ public protocol DeviceStateJournal: Sendable {
     /// before the call is read, or `timeout` passes; returns whether it got there. When it did not,
     /// the journal keeps sends held until it has.
     func catchUp(timeout: Duration) -> Bool
+    /// Whether every record written before the latest `catchUp` has been read (true once a
+    /// catch-up that timed out has caught up after all).
+    var isCurrent: Bool { get }
     /// The device's parking as last written or read.
     func parking(of deviceId: String) -> DeviceStateRecord.Parking?
     /// Sets the device's parking for its next record (`record(for:)`); returns it with its revision.

@@ -3,6 +3,7 @@ import DeviceWorker
 import Foundation
 import Kafka
 import Logging
+import Synchronization
 
 /// Parking: a device that cannot send for longer than `parkAfter` costs no memory per waiting
 /// record and does not hold its partition's commit point back (docs/sleeping-devices.md).
@@ -130,6 +131,48 @@ extension WorkerCore {
         counters.parkedDevices.store(state.parked.count)
     }
 
+    /// Dispatcher thread: once the device state a timed-out assignment waited for is read, adopts
+    /// the parked devices of those partitions. Records of such a device the live consumer delivered
+    /// meanwhile (held: nothing sends until this ran) leave its lane, and its parking is lowered to
+    /// them when they come before it, so its parked records still go first.
+    func adoptLateParkedDevices() {
+        guard adoptionOutstanding.load(ordering: .acquiring), let journal = deviceState, journal.isCurrent else { return }
+        let rewrites = state.withLock { state -> [(String, DeviceStateRecord.Parking)] in
+            var rewrites: [(String, DeviceStateRecord.Parking)] = []
+            for (partition, epoch) in state.adoptionPending {
+                guard let owned = state.partitions[partition], owned.epoch == epoch, !owned.revoking else {
+                    state.adoptionPending.removeValue(forKey: partition)
+                    continue
+                }
+                var done = true
+                for (device, parking) in journal.parkedDevices(on: partition) where state.parked[device] == nil {
+                    if state.scheduler.state(of: device) == .inFlight {
+                        done = false  // a held head on its way back: next time
+                        continue
+                    }
+                    let records = state.scheduler.removeLane(device: device)?.filter { $0.partition == partition } ?? []
+                    guard let lowest = records.first?.offset else {
+                        state.parked[device] = ParkedDevice(parking: parking, epoch: epoch, phase: .asleep)
+                        state.wakeSchedule.schedule(device, at: parking.wakeAt.timeIntervalSince1970)
+                        continue
+                    }
+                    var lowered = parking
+                    lowered.fromOffset = min(parking.fromOffset, lowest)
+                    lowered = journal.setParking(lowered, for: device)
+                    state.parked[device] = ParkedDevice(parking: lowered, epoch: epoch, phase: .writing, awaiting: records.map(\.offset))
+                    rewrites.append((device, lowered))
+                }
+                if done { state.adoptionPending.removeValue(forKey: partition) }
+            }
+            if state.adoptionPending.isEmpty { adoptionOutstanding.store(false, ordering: .releasing) }
+            counters.parkedDevices.store(state.parked.count)
+            updateGate(&state)
+            return rewrites
+        }
+        for (device, parking) in rewrites { writeParking(of: device, parking) }
+        if !rewrites.isEmpty { logger.info("parked devices adopted after the device state was read", metadata: ["devices": "\(rewrites.count)"]) }
+    }
+
     /// From the revocation: the partitions' parked devices are the next owner's (their parking is on the topic).
     func dropParkedDevices(of partitions: Set<Int32>, state: inout WorkerState) -> [UInt64] {
         for (device, parked) in state.parked where partitions.contains(parked.parking.partition) {
@@ -140,7 +183,9 @@ extension WorkerCore {
         for partition in partitions {
             if let run = state.rewinds.removeValue(forKey: partition) { runs.append(run.id) }
             state.wakesWaiting.removeValue(forKey: partition)
+            state.adoptionPending.removeValue(forKey: partition)
         }
+        if state.adoptionPending.isEmpty { adoptionOutstanding.store(false, ordering: .releasing) }
         counters.parkedDevices.store(state.parked.count)
         return runs
     }
@@ -149,6 +194,7 @@ extension WorkerCore {
 
     /// Dispatcher thread: starts a read of each partition where parked devices are due.
     func wakeParkedDevices() {
+        adoptLateParkedDevices()
         let runs = state.withLock { state -> [RewindRun] in
             guard !state.stopping else { return [] }
             let due = state.wakeSchedule.takeDue(now: Date().timeIntervalSince1970)

@@ -33,6 +33,12 @@ extension WorkerCore {
             finish(dispatch, outcome: .skipped, event: event(dispatch, .expired, at: now))
             return
         }
+        // A device of a partition taken over before the device state was read may be parked: its
+        // parked records go first, so nothing is sent until parked devices are known.
+        if adoptionOutstanding.load(ordering: .acquiring) {
+            putBack(dispatch, outcome: .hold(until: clock.now + 1, reason: "device_state_loading"))
+            return
+        }
         switch policy.decide(message, attempt: dispatch.attempt, now: now) {
         case .skip(let reason):
             counters.skipped.bump()

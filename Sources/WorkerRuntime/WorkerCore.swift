@@ -32,6 +32,9 @@ final class WorkerCore: Sendable {
     let rewindConfiguration: ConsumerConfiguration?
     /// Those readers, by run id, so a revocation or shutdown can stop them.
     let rewindConsumers = Mutex<[UInt64: KafkaConsumer]>([:])
+    /// Some partitions' parked devices wait to be adopted (see `adoptLateParkedDevices`): sends
+    /// hold until they are. Read by every send, so an atomic.
+    let adoptionOutstanding = Atomic<Bool>(false)
 
     init(
         configuration: WorkerConfiguration, producer: KafkaProducer, senders: any SenderDirectory, policy: any SendPolicy,
@@ -159,6 +162,7 @@ final class WorkerCore: Sendable {
             let committed = startingPoints(mine, control: control)
             // The previous owners' device state was acknowledged before their offsets were
             // committed: read up to now, the first send here knows each device's caps and pauses.
+            var stateCurrent = true
             if let deviceState, !mine.isEmpty {
                 let started = ContinuousClock.now
                 let current = deviceState.catchUp(timeout: configuration.deviceStateLoadTimeout)
@@ -168,6 +172,7 @@ final class WorkerCore: Sendable {
                 } else {
                     logger.warning("device state not read to its end in time; sends hold until it is", metadata: metadata)
                 }
+                stateCurrent = current
             }
             state.withLock { state in
                 for partition in mine {
@@ -182,7 +187,12 @@ final class WorkerCore: Sendable {
                     state.partitions[partition.partition] = PartitionState(tracker: tracker, epoch: event.epoch)
                 }
                 // Read above, with the rest of the device state: parked by earlier owners, asleep here now.
-                adoptParkedDevices(of: mine.map(\.partition), epoch: event.epoch, state: &state)
+                if stateCurrent {
+                    adoptParkedDevices(of: mine.map(\.partition), epoch: event.epoch, state: &state)
+                } else if deviceState != nil, configuration.parkAfter > .zero {
+                    for partition in mine { state.adoptionPending[partition.partition] = event.epoch }
+                    adoptionOutstanding.store(true, ordering: .releasing)
+                }
                 // Under the lock, like every other pause and resume (see `updateGate`).
                 if state.gate.isPaused { consumer?.pause(mine) }
             }

@@ -82,6 +82,9 @@ struct WorkerState: Sendable {
     var rewinds: [Int32: RewindRun] = [:]
     var wakesWaiting: [Int32: Set<String>] = [:]
     var nextRewindId: UInt64 = 0
+    /// Partitions (with their epoch) assigned before the device state was read to its end: their
+    /// parked devices are adopted once it is, and their sends wait until then.
+    var adoptionPending: [Int32: UInt64] = [:]
 
     var inProgressTotal: Int { partitions.values.reduce(0) { $0 + $1.inProgress } }
 
