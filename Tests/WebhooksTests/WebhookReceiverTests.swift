@@ -126,7 +126,11 @@ import Testing
         // Give a wrongly published duplicate time to show up before counting.
         let marker = try await run.signedPost(Self.statusBody([("wamid.Z", "delivered", "marker")]))
         #expect(marker.0 == 200)
-        try await follower.wait(timeout: .seconds(30)) { records in records.contains { $0.key == "marker" } }
+        // Both awaited: they are on different partitions, and after the outage the follower may read
+        // the marker's partition again before the receipt's.
+        try await follower.wait(timeout: .seconds(30)) { records in
+            records.contains { $0.key == "marker" } && records.contains { $0.key == "cmp-outage:+60123456778" }
+        }
         let events = follower.statusEvents.filter { $0.messageId != "marker" }
         #expect(events.count == 3, "got \(events.map { "\($0.messageId) \($0.status)" })")
         let delivered = events.first { $0.status == .delivered }
@@ -245,7 +249,11 @@ import Testing
         #expect(answer == 200)
         #expect(try await run.signedPost(body).0 == 200)  // one more redelivery after success
         #expect(try await run.signedPost(Self.statusBody([("wamid.M", "delivered", "marker")])).0 == 200)
-        try await follower.wait(timeout: .seconds(30)) { records in records.contains { $0.key == "marker" } }
+        // Both awaited: they are on different partitions, and after the outage the follower may read
+        // the marker's partition again before the receipt's.
+        try await follower.wait(timeout: .seconds(30)) { records in
+            records.contains { $0.key == "marker" } && records.contains { $0.key == "cmp-outage:+60123456778" }
+        }
         let landed = follower.statusEvents.filter { $0.messageId == "cmp-outage:+60123456778" }
         #expect(landed.count == 1, "the receipt landed \(landed.count) times")
         await follower.close()
