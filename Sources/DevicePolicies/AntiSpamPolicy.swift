@@ -47,8 +47,8 @@ public final class AntiSpamPolicy: SendPolicy {
     /// Hold reasons of the device-state checks (holds are not status events; they show in logs).
     public enum DeviceStateHold {
         public static let operatorPaused = "operator_paused"
-        public static let unreadable = "device_state_unreadable"
-        public static let loading = "device_state_loading"
+        public static let unreadable = DeviceStateHoldReason.unreadable
+        public static let loading = DeviceStateHoldReason.loading
     }
 
     /// Called with a phone the provider reports as opted out (Cloud API 131050), after the phone is

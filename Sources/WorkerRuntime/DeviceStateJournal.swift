@@ -34,6 +34,18 @@ public protocol DeviceStateJournal: Sendable {
     func parkedDevices(on partition: Int32) -> [(deviceId: String, parking: DeviceStateRecord.Parking)]
 }
 
+/// Why a send waits on the device state itself (hold reasons in status events and logs). Each
+/// re-checks within seconds, so none of them parks a device.
+public enum DeviceStateHoldReason {
+    /// The state is not read to its end yet (after an assignment), or parked devices are not adopted yet.
+    public static let loading = "device_state_loading"
+    /// A record of the device could not be read.
+    public static let unreadable = "device_state_unreadable"
+    /// The count ahead of a capped send could not be written (only while stopping).
+    public static let write = "device_state_write"
+    public static let all: Set<String> = [loading, unreadable, write]
+}
+
 /// Counts the acknowledgements one finished record waits for and reports once, with whether all
 /// of them arrived.
 final class AcknowledgementJoin: Sendable {

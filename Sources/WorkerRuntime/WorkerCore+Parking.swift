@@ -18,36 +18,27 @@ extension WorkerCore {
     /// Partitions read again at once; more wait their turn (each read is a consumer of its own).
     static let concurrentRewinds = 4
 
-    /// Hold reasons that re-check within seconds: never worth parking.
-    static let shortHolds: Set<String> = ["device_state_loading", "device_state_unreadable", "device_state_write"]
-
     /// The head of `dispatch`'s lane waits until `until`: it goes back to its lane, and the device
     /// is parked when that is far enough away (announced with a `retrying` event unless the caller
     /// wrote one already).
     func hold(_ dispatch: Dispatch<LaneItem>, until: Date, reason: String, announced: Bool = false) {
-        let parking = state.withLock { state -> DeviceStateRecord.Parking? in
-            _ = try? state.scheduler.complete(
-                device: dispatch.device, outcome: .hold(until: clock.instant(of: until), reason: reason), now: clock.now)
-            state.settle(partition: dispatch.partition, offset: dispatch.offset, epoch: dispatch.payload.epoch, done: false)
-            let parking = park(dispatch.device, until: until, reason: reason, state: &state)
-            if parking != nil { updateGate(&state) }
-            return parking
+        var parking: DeviceStateRecord.Parking?
+        putBack(dispatch, outcome: .hold(until: clock.instant(of: until), reason: reason)) { state in
+            parking = park(dispatch.device, until: until, reason: reason, state: &state)
+            if parking != nil { updateGate(&state) }  // its records left the lanes
         }
-        if let parking {
-            writeParking(of: dispatch.device, parking)
-            // Visible where operators look: the head message waits, with why, and is not dropped
-            // (`retrying` is not final; the device's later messages queue behind it).
-            if !announced { publishStatus(event(dispatch, .retrying, at: Date(), reason: reason)) }
-        }
-        settled.signal()
-        wakeDispatcher.signal()
+        guard let parking else { return }
+        writeParking(of: dispatch.device, parking)
+        // Visible where operators look: the head message waits, with why, and is not dropped
+        // (`retrying` is not final; the device's later messages queue behind it).
+        if !announced { publishStatus(event(dispatch, .retrying, at: Date(), reason: reason)) }
     }
 
     /// Under the lock: parks the device when its lane's head may not go before `until` and that is
     /// at least `parkAfter` away. Returns the parking to write, nil when the device stays in memory.
     func park(_ device: String, until: Date, reason: String, state: inout WorkerState) -> DeviceStateRecord.Parking? {
         guard let journal = deviceState, configuration.parkAfter > .zero, !state.stopping,
-              until.timeIntervalSinceNow >= configuration.parkAfter.seconds, !Self.shortHolds.contains(reason),
+              until.timeIntervalSinceNow >= configuration.parkAfter.seconds, !DeviceStateHoldReason.all.contains(reason),
               state.scheduler.state(of: device) != .inFlight
         else { return nil }
         guard let records = state.scheduler.removeLane(device: device), let head = records.first else { return nil }
@@ -80,23 +71,33 @@ extension WorkerCore {
     ) -> (handled: Bool, rewrite: DeviceStateRecord.Parking?) {
         guard var parked = state.parked[device], parked.parking.partition == partition else { return (false, nil) }
         if parked.phase == .draining { return (false, nil) }
-        var rewrite: DeviceStateRecord.Parking?
         if offset < parked.parking.fromOffset {
             // The committed offset was below the parked ones (a crash before the commit): the device
             // resumes from here, so nothing of it is read twice or skipped.
-            parked.parking.fromOffset = offset
-            parked.parking = deviceState?.setParking(parked.parking, for: device) ?? parked.parking
-            parked.phase = .writing
-            parked.awaiting.append(offset)
-            state.wakeSchedule.cancel(device)
-            rewrite = parked.parking
-        } else if parked.phase == .writing {
+            let lowered = lowerParking(device, parked.parking, to: offset, epoch: parked.epoch, awaiting: parked.awaiting + [offset], state: &state)
+            return (true, lowered)
+        }
+        if parked.phase == .writing {
             parked.awaiting.append(offset)
         } else if let index = state.partitions.index(forKey: partition) {
             try? state.partitions.values[index].tracker.markDone(offset)
         }
         state.parked[device] = parked
-        return (true, rewrite)
+        return (true, nil)
+    }
+
+    /// Under the lock: the device's parking starts at `offset` now (records of it below the parked
+    /// ones came first); written again, after which `awaiting` count as done. Returns it to write.
+    private func lowerParking(
+        _ device: String, _ parking: DeviceStateRecord.Parking, to offset: Int64, epoch: UInt64, awaiting: [Int64],
+        state: inout WorkerState
+    ) -> DeviceStateRecord.Parking {
+        var lowered = parking
+        lowered.fromOffset = min(parking.fromOffset, offset)
+        lowered = deviceState?.setParking(lowered, for: device) ?? lowered
+        state.parked[device] = ParkedDevice(parking: lowered, epoch: epoch, phase: .writing, awaiting: awaiting)
+        state.wakeSchedule.cancel(device)
+        return lowered
     }
 
     /// Writes the device's parking; once acknowledged, the records it covers are done.
@@ -105,15 +106,12 @@ extension WorkerCore {
             // Not acknowledged only when stopping: the records stay unfinished for the next owner.
             guard acknowledged else { return }
             state.withLock { state in
-                guard var parked = state.parked[device], parked.phase == .writing, parked.parking.revision == parking.revision,
+                guard let parked = state.parked[device], parked.phase == .writing, parked.parking.revision == parking.revision,
                       let index = state.partitions.index(forKey: parked.parking.partition),
                       state.partitions.values[index].epoch == parked.epoch
                 else { return }
                 for offset in parked.awaiting { try? state.partitions.values[index].tracker.markDone(offset) }
-                parked.awaiting = []
-                parked.phase = .asleep
-                state.parked[device] = parked
-                state.wakeSchedule.schedule(device, at: parked.parking.wakeAt.timeIntervalSince1970)
+                state.putToSleep(device, parked.parking, epoch: parked.epoch)
             }
             wakeDispatcher.signal()
         }
@@ -124,8 +122,7 @@ extension WorkerCore {
         guard let journal = deviceState, configuration.parkAfter > .zero else { return }
         for partition in partitions {
             for (device, parking) in journal.parkedDevices(on: partition) {
-                state.parked[device] = ParkedDevice(parking: parking, epoch: epoch, phase: .asleep)
-                state.wakeSchedule.schedule(device, at: parking.wakeAt.timeIntervalSince1970)
+                state.putToSleep(device, parking, epoch: epoch)
             }
         }
         counters.parkedDevices.store(state.parked.count)
@@ -152,15 +149,10 @@ extension WorkerCore {
                     }
                     let records = state.scheduler.removeLane(device: device)?.filter { $0.partition == partition } ?? []
                     guard let lowest = records.first?.offset else {
-                        state.parked[device] = ParkedDevice(parking: parking, epoch: epoch, phase: .asleep)
-                        state.wakeSchedule.schedule(device, at: parking.wakeAt.timeIntervalSince1970)
+                        state.putToSleep(device, parking, epoch: epoch)
                         continue
                     }
-                    var lowered = parking
-                    lowered.fromOffset = min(parking.fromOffset, lowest)
-                    lowered = journal.setParking(lowered, for: device)
-                    state.parked[device] = ParkedDevice(parking: lowered, epoch: epoch, phase: .writing, awaiting: records.map(\.offset))
-                    rewrites.append((device, lowered))
+                    rewrites.append((device, lowerParking(device, parking, to: lowest, epoch: epoch, awaiting: records.map(\.offset), state: &state)))
                 }
                 if done { state.adoptionPending.removeValue(forKey: partition) }
             }
@@ -303,17 +295,12 @@ extension WorkerCore {
                 guard offset < live else { break }
                 let device = message.deviceId
                 guard var parked = state.parked[device], parked.phase == .rewinding(run.id), offset >= parked.parking.fromOffset else { continue }
-                let lastSend = state.scheduler.hasLane(for: device) ? nil : deviceState?.lastSend(of: device).map(clock.instant(of:))
-                state.scheduler.enqueue(
-                    partition: run.partition, offset: offset, device: device,
-                    payload: LaneItem(message: message, epoch: run.epoch, rewound: true),
-                    notBefore: clock.instant(of: message.scheduledAt),
-                    minDelay: message.delay.minSeconds, maxDelay: message.delay.maxSeconds, now: now, lastSendAt: lastSend)
+                enqueue(message, partition: run.partition, offset: offset, payload: LaneItem(message: message, epoch: run.epoch, rewound: true), now: now, state: &state)
                 parked.rewoundInLane += 1
                 state.parked[device] = parked
             }
             updateGate(&state)
-            guard readUpTo >= live || records.last.map({ $0.offset >= live }) == true else { return .reading }
+            guard readUpTo >= live else { return .reading }
             // Caught up: what the live consumer delivers from here goes to the lanes as usual.
             for device in run.devices {
                 guard var parked = state.parked[device], parked.phase == .rewinding(run.id) else { continue }
@@ -366,9 +353,9 @@ extension WorkerCore {
         state.withLock { state in
             guard state.rewinds[run.partition]?.id == run.id else { return }
             state.rewinds.removeValue(forKey: run.partition)
-            for device in run.devices where state.parked[device]?.phase == .rewinding(run.id) {
-                state.parked[device]?.phase = .asleep
-                state.wakeSchedule.schedule(device, at: Date().timeIntervalSince1970 + seconds)
+            for device in run.devices {
+                guard let parked = state.parked[device], parked.phase == .rewinding(run.id) else { continue }
+                state.putToSleep(device, parked.parking, epoch: parked.epoch, wake: Date().addingTimeInterval(seconds))
             }
         }
     }

@@ -36,7 +36,7 @@ extension WorkerCore {
         // A device of a partition taken over before the device state was read may be parked: its
         // parked records go first, so nothing is sent until parked devices are known.
         if adoptionOutstanding.load(ordering: .acquiring) {
-            putBack(dispatch, outcome: .hold(until: clock.now + 1, reason: "device_state_loading"))
+            putBack(dispatch, outcome: .hold(until: clock.now + 1, reason: DeviceStateHoldReason.loading))
             return
         }
         switch policy.decide(message, attempt: dispatch.attempt, now: now) {
@@ -54,7 +54,7 @@ extension WorkerCore {
                 }
                 guard written else {
                     // Only when stopping: the message stays unfinished for the next owner.
-                    putBack(dispatch, outcome: .hold(until: clock.now + 1, reason: "device_state_write"))
+                    putBack(dispatch, outcome: .hold(until: clock.now + 1, reason: DeviceStateHoldReason.write))
                     return
                 }
             }
@@ -112,11 +112,13 @@ extension WorkerCore {
         return nil
     }
 
-    /// The head goes back to its lane (retry or hold): it is no longer in progress.
-    private func putBack(_ dispatch: Dispatch<LaneItem>, outcome: LaneOutcome) {
+    /// The head goes back to its lane (retry or hold): it is no longer in progress. `then` runs in
+    /// the same lock step, with the lane as it is now (see `hold`).
+    func putBack(_ dispatch: Dispatch<LaneItem>, outcome: LaneOutcome, then: (inout WorkerState) -> Void = { _ in }) {
         state.withLock { state in
             _ = try? state.scheduler.complete(device: dispatch.device, outcome: outcome, now: clock.now)
             state.settle(partition: dispatch.partition, offset: dispatch.offset, epoch: dispatch.payload.epoch, done: false)
+            then(&state)
         }
         settled.signal()
         wakeDispatcher.signal()

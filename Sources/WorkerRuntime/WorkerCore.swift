@@ -66,6 +66,8 @@ final class WorkerCore: Sendable {
         var deadLetters: [(partition: Int32, offset: Int64, epoch: UInt64, verdict: IntakeVerdict)] = []
         var parkings: [(device: String, parking: DeviceStateRecord.Parking)] = []
         let parking = deviceState != nil && configuration.parkAfter > .zero
+        // A record scheduled at least this far ahead parks its device (one clock read per batch).
+        let parkHorizon = parking ? Date().addingTimeInterval(configuration.parkAfter.seconds) : .distantFuture
         state.withLock { state in
             for item in verdicts {
                 // Mutated in place: a copy of the partition's state would copy its tracker's buffers.
@@ -89,20 +91,9 @@ final class WorkerCore: Sendable {
                         if let rewrite { parkings.append((message.deviceId, rewrite)) }
                         if handled { continue }
                     }
-                    // A lane taken over is paced from the device's real last send when the
-                    // device state knows it (asked only when there is one and the lane is new).
-                    let lastSend = deviceState.flatMap { journal in
-                        state.scheduler.hasLane(for: message.deviceId) ? nil : journal.lastSend(of: message.deviceId).map(clock.instant(of:))
-                    }
-                    state.scheduler.enqueue(
-                        partition: item.partition, offset: item.offset, device: message.deviceId,
-                        payload: LaneItem(message: message, epoch: epoch),
-                        notBefore: clock.instant(of: message.scheduledAt),
-                        minDelay: message.delay.minSeconds, maxDelay: message.delay.maxSeconds, now: now,
-                        lastSendAt: lastSend
-                    )
+                    enqueue(message, partition: item.partition, offset: item.offset, payload: LaneItem(message: message, epoch: epoch), now: now, state: &state)
                     // Scheduled far ahead: parked at once rather than held.
-                    if parking, case .waiting(let due, .scheduled)? = state.scheduler.state(of: message.deviceId),
+                    if message.scheduledAt >= parkHorizon, case .waiting(let due, .scheduled)? = state.scheduler.state(of: message.deviceId),
                        let parked = park(message.deviceId, until: Date(timeIntervalSinceNow: due - now), reason: "scheduled", state: &state) {
                         parkings.append((message.deviceId, parked))
                     }
@@ -119,6 +110,19 @@ final class WorkerCore: Sendable {
             deadLetter(partition: letter.partition, offset: letter.offset, epoch: letter.epoch, verdict: letter.verdict)
         }
         wakeDispatcher.signal()
+    }
+
+    /// Under the lock: a record into its device's lane. A lane made for it is paced from the device's
+    /// real last send when the device state knows it (asked only then: a taken-over device).
+    func enqueue(_ message: BroadcastMessage, partition: Int32, offset: Int64, payload: LaneItem, now: Double, state: inout WorkerState) {
+        let lastSend = deviceState.flatMap { journal in
+            state.scheduler.hasLane(for: message.deviceId) ? nil : journal.lastSend(of: message.deviceId).map(clock.instant(of:))
+        }
+        state.scheduler.enqueue(
+            partition: partition, offset: offset, device: message.deviceId, payload: payload,
+            notBefore: clock.instant(of: message.scheduledAt),
+            minDelay: message.delay.minSeconds, maxDelay: message.delay.maxSeconds, now: now, lastSendAt: lastSend
+        )
     }
 
     /// Under the lock: refreshes the gauges, asks the gate, and pauses or resumes fetching when it

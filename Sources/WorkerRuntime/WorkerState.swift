@@ -1,3 +1,4 @@
+import Foundation
 import BroadcastModel
 import DeviceWorker
 import Kafka
@@ -85,6 +86,12 @@ struct WorkerState: Sendable {
     /// Partitions (with their epoch) assigned before the device state was read to its end: their
     /// parked devices are adopted once it is, and their sends wait until then.
     var adoptionPending: [Int32: UInt64] = [:]
+
+    /// The device sleeps, nothing of it in memory, until `wake` (its parking's wake time by default).
+    mutating func putToSleep(_ device: String, _ parking: DeviceStateRecord.Parking, epoch: UInt64, wake: Date? = nil) {
+        parked[device] = ParkedDevice(parking: parking, epoch: epoch, phase: .asleep)
+        wakeSchedule.schedule(device, at: (wake ?? parking.wakeAt).timeIntervalSince1970)
+    }
 
     var inProgressTotal: Int { partitions.values.reduce(0) { $0 + $1.inProgress } }
 

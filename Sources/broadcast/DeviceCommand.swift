@@ -63,15 +63,16 @@ struct DeviceCommand: AsyncParsableCommand {
                 let parked = record.parking.flatMap { parking in
                     parking.isParked ? "parked until \(Timestamp.format(parking.wakeAt)) (\(parking.reason), partition \(parking.partition) from offset \(parking.fromOffset))" : nil
                 }
+                let waits = [paused, parked].compactMap { $0 }
                 let columns = [
                     deviceId.padding(toLength: 32, withPad: " ", startingAt: 0),
                     record.operatorStatus.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0),
                     String(record.sendsInLastHour(at: now)).padding(toLength: 10, withPad: " ", startingAt: 0),
                     (record.firstSendAt.map(Timestamp.format) ?? "-").padding(toLength: 23, withPad: " ", startingAt: 0),
                     (record.lastSendAt.map(Timestamp.format) ?? "-").padding(toLength: 23, withPad: " ", startingAt: 0),
-                    [paused, parked].compactMap { $0 }.joined(separator: "; "),
+                    waits.isEmpty ? "-" : waits.joined(separator: "; "),
                 ]
-                print(columns.joined() + (paused == nil && parked == nil ? "-" : ""))
+                print(columns.joined())
             }
             for (key, reason) in snapshot.unreadable.sorted(by: { $0.key < $1.key }) where id == nil {
                 print("\(key): unreadable (it sends nothing until a readable record arrives): \(reason)")
