@@ -67,7 +67,11 @@ let package = Package(
         // Anti-spam applied by the worker: per-device gates, rendering, opt-out sources.
         .target(
             name: "DevicePolicies",
-            dependencies: ["AntiSpam", "BroadcastModel", "ContactFiles", "HTTPSenders", "Kafka", "Operations", "Senders", "WorkerRuntime", logging]
+            dependencies: [
+                "AntiSpam", "BroadcastModel", "ContactFiles", "HTTPSenders", "Kafka", "Operations", "Senders", "WorkerRuntime", logging,
+                // Recipient hashes for the business budget's claims (already built for the webhooks).
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // Campaign fan-out.
         .target(name: "Publishing", dependencies: ["Kafka", "BroadcastModel", "ContactFiles", logging, yams]),

@@ -2,7 +2,7 @@
 """Checks the record examples against the published JSON Schemas.
 
 Every file in schemas/examples/valid must pass and every file in schemas/examples/invalid must
-fail; the schema is chosen by the file name (message-, status-, inbound- or device-*.json). Two message rules
+fail; the schema is chosen by the file name (message-, status-, inbound-, device- or claim-*.json). Two message rules
 that JSON Schema cannot state (delay.minSeconds <= delay.maxSeconds, expiresAt after scheduledAt)
 are checked here the same way BroadcastMessage.validate() checks them. Each invalid example must
 also be listed in schemas/examples/invalid-fields.json, the field the Swift tests expect named.
@@ -25,7 +25,7 @@ SCHEMAS = ROOT / "schemas"
 EXAMPLES = SCHEMAS / "examples"
 KINDS = {
     "message": "broadcast.message.v1", "status": "broadcast.status.v1", "inbound": "broadcast.inbound.v1",
-    "device": "broadcast.device.v1",
+    "device": "broadcast.device.v1", "claim": "broadcast.recipient-claim.v1",
 }
 
 
@@ -112,7 +112,7 @@ def main():
             label = f"{folder}/{path.name}"
             kind = path.name.split("-", 1)[0]
             if kind not in validators:
-                report(False, label, "name must start with message-, status-, inbound- or device-")
+                report(False, label, "name must start with message-, status-, inbound-, device- or claim-")
                 continue
             record = load(path)
             issues = schema_issues(validators[kind], record) + cross_field_issues(kind, record)

@@ -88,6 +88,12 @@ extension BroadcastMessage {
         w.field("scheduledAt", scheduledAt)
         w.field("expiresAt", expiresAt)
         w.field("createdAt", createdAt)
+        if let reroute {
+            w.object("reroute") { w in
+                w.field("afterSeconds", reroute.afterSeconds)
+                w.strings("devices", reroute.devices)
+            }
+        }
     }
 
     static func read(_ s: inout JSONScanner) throws(RecordError) -> BroadcastMessage {
@@ -98,6 +104,7 @@ extension BroadcastMessage {
         var delay: Delay?
         var scheduledAt, expiresAt, createdAt: Date?
         var attributes: [String: String]?
+        var reroute: Reroute?
 
         try s.beginObject("")
         var first = true
@@ -118,6 +125,7 @@ extension BroadcastMessage {
             case "expiresAt": expiresAt = try s.optionalDate(key)
             case "createdAt": createdAt = try s.optionalDate(key)
             case "attributes": attributes = try s.optionalStringMap(key)
+            case "reroute": reroute = try s.optionalObject(key, Reroute.read)
             default: try s.skipValue()
             }
         }
@@ -134,8 +142,37 @@ extension BroadcastMessage {
             scheduledAt: RecordDecoding.required(scheduledAt, "scheduledAt"),
             expiresAt: expiresAt,
             createdAt: RecordDecoding.required(createdAt, "createdAt"),
-            attributes: attributes
+            attributes: attributes, reroute: reroute
         )
+    }
+}
+
+extension BroadcastMessage.Reroute {
+    static func read(_ s: inout JSONScanner) throws(RecordError) -> Self {
+        var afterSeconds: Double?
+        var devices: [String]?
+        var first = true
+        while let key = try s.nextKey(&first) {
+            switch key {
+            case "afterSeconds": afterSeconds = try s.optionalDouble("reroute.afterSeconds")
+            case "devices":
+                if try s.skipNull() { continue }
+                try s.beginArray("reroute.devices")
+                var list: [String] = []
+                var firstDevice = true
+                while try s.nextElement(&firstDevice) {
+                    guard list.count < Self.maxDevices else {
+                        throw .invalidValue(field: "reroute.devices", reason: "names more than \(Self.maxDevices) devices")
+                    }
+                    list.append(try s.string("reroute.devices[\(list.count)]"))
+                }
+                devices = list
+            default: try s.skipValue()
+            }
+        }
+        return try Self(
+            afterSeconds: RecordDecoding.required(afterSeconds, "reroute.afterSeconds"),
+            devices: RecordDecoding.required(devices, "reroute.devices"))
     }
 }
 

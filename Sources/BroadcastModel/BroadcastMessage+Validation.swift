@@ -51,6 +51,14 @@ extension BroadcastMessage {
         if let expiresAt {
             c.check(expiresAt > scheduledAt, "expiresAt", "must be after scheduledAt")
         }
+        if let reroute {
+            let range = Reroute.afterSecondsRange
+            c.check(range.contains(reroute.afterSeconds), "reroute.afterSeconds",
+                    "must be between \(Int(range.lowerBound)) and \(Int(range.upperBound)) seconds")
+            c.check(!reroute.devices.isEmpty && reroute.devices.count <= Reroute.maxDevices, "reroute.devices",
+                    "must name 1 to \(Reroute.maxDevices) devices")
+            for (index, device) in reroute.devices.enumerated() { c.id(device, "reroute.devices[\(index)]") }
+        }
         try c.finish()
     }
 }

@@ -35,13 +35,15 @@ public struct BroadcastMessage: Equatable, Sendable {
     public var createdAt: Date
     /// Template variables such as custom fields.
     public var attributes: [String: String]?
+    /// Where the message may move when its device stays paused (nil: it waits for its device).
+    public var reroute: Reroute?
 
     public init(
         id: String, userId: String, deviceId: String, source: MessageSource,
         campaignId: String? = nil, sequenceId: String? = nil, sequenceStepId: String? = nil,
         recipient: Recipient, content: Content, delay: Delay,
         scheduledAt: Date, expiresAt: Date? = nil, createdAt: Date,
-        attributes: [String: String]? = nil
+        attributes: [String: String]? = nil, reroute: Reroute? = nil
     ) {
         self.id = id
         self.userId = userId
@@ -57,6 +59,7 @@ public struct BroadcastMessage: Equatable, Sendable {
         self.expiresAt = expiresAt
         self.createdAt = createdAt
         self.attributes = attributes
+        self.reroute = reroute
     }
 }
 
@@ -124,6 +127,25 @@ extension BroadcastMessage {
     }
 
     /// The random gap, in seconds, since the device's previous send.
+    /// A campaign's permission to move the message to another device of its pool when its own
+    /// device is paused (a ban-like error or a revoked token) for at least ``afterSeconds``: the
+    /// worker republishes it, same id, to the healthiest of ``devices`` and writes `rerouted`.
+    public struct Reroute: Equatable, Sendable, Codable {
+        /// The most devices a message names (each costs its id's bytes in every record).
+        public static let maxDevices = 50
+        /// Shortest and longest pause a reroute may wait for: a minute to a week.
+        public static let afterSecondsRange: ClosedRange<Double> = 60...604_800
+
+        public var afterSeconds: Double
+        /// The campaign's pool; the message's own device may be among them.
+        public var devices: [String]
+
+        public init(afterSeconds: Double, devices: [String]) {
+            self.afterSeconds = afterSeconds
+            self.devices = devices
+        }
+    }
+
     public struct Delay: Equatable, Sendable, Codable {
         public var minSeconds: Double
         public var maxSeconds: Double

@@ -7,7 +7,7 @@ import Foundation
 extension BroadcastMessage: Codable {
     enum CodingKeys: String, CodingKey {
         case schema, id, userId, deviceId, source, campaignId, sequenceId, sequenceStepId
-        case recipient, content, delay, scheduledAt, expiresAt, createdAt, attributes
+        case recipient, content, delay, scheduledAt, expiresAt, createdAt, attributes, reroute
     }
 
     public init(from decoder: any Decoder) throws {
@@ -27,7 +27,8 @@ extension BroadcastMessage: Codable {
             scheduledAt: try CodableDates.decode(c, .scheduledAt),
             expiresAt: try CodableDates.decodeIfPresent(c, .expiresAt),
             createdAt: try CodableDates.decode(c, .createdAt),
-            attributes: try c.decodeIfPresent([String: String].self, forKey: .attributes))
+            attributes: try c.decodeIfPresent([String: String].self, forKey: .attributes),
+            reroute: try c.decodeIfPresent(Reroute.self, forKey: .reroute))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -47,6 +48,7 @@ extension BroadcastMessage: Codable {
         try c.encodeIfPresent(expiresAt.map(Timestamp.format), forKey: .expiresAt)
         try c.encode(Timestamp.format(createdAt), forKey: .createdAt)
         try c.encodeIfPresent(attributes, forKey: .attributes)
+        try c.encodeIfPresent(reroute, forKey: .reroute)
     }
 }
 
@@ -82,7 +84,7 @@ extension BroadcastMessage.Content: Codable {
 extension StatusEvent: Codable {
     enum CodingKeys: String, CodingKey {
         case schema, messageId, userId, deviceId, campaignId, sequenceId, sequenceStepId
-        case recipientPhone, status, reason, attempt, at, providerMessageId, error, worker, partition, offset
+        case recipientPhone, status, reason, attempt, at, providerMessageId, error, worker, partition, offset, fromDeviceId
     }
 
     public init(from decoder: any Decoder) throws {
@@ -104,7 +106,8 @@ extension StatusEvent: Codable {
             error: try c.decodeIfPresent(ErrorInfo.self, forKey: .error),
             worker: try c.decodeIfPresent(String.self, forKey: .worker),
             partition: try c.decodeIfPresent(Int32.self, forKey: .partition),
-            offset: try c.decodeIfPresent(Int64.self, forKey: .offset))
+            offset: try c.decodeIfPresent(Int64.self, forKey: .offset),
+            fromDeviceId: try c.decodeIfPresent(String.self, forKey: .fromDeviceId))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -126,6 +129,7 @@ extension StatusEvent: Codable {
         try c.encodeIfPresent(worker, forKey: .worker)
         try c.encodeIfPresent(partition, forKey: .partition)
         try c.encodeIfPresent(offset, forKey: .offset)
+        try c.encodeIfPresent(fromDeviceId, forKey: .fromDeviceId)
     }
 }
 

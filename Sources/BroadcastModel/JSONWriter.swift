@@ -113,6 +113,16 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// `"key":["a","b"]`.
+    mutating func strings(_ key: StaticString, _ values: [String]) {
+        beginArray(key)
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendString(value)
+        }
+        endArray()
+    }
+
     /// One object element of the open array.
     mutating func arrayElementObject(first: Bool, _ body: (inout JSONWriter) -> Void) {
         if !first { bytes.append(UInt8(ascii: ",")) }

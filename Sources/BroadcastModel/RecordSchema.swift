@@ -16,6 +16,9 @@ public enum RecordSchema {
     /// Schema id of ``DeviceStateRecord`` records (compacted topic `broadcast.devices`).
     public static let device = "broadcast.device.v1"
 
+    /// Schema id of ``RecipientClaim`` records (also on `broadcast.devices`, keys `recipient-claim/…`).
+    public static let recipientClaim = "broadcast.recipient-claim.v1"
+
     /// The `schema` header for an inbound record, ready for a producer.
     public static let inboundHeader: (String, [UInt8]) = (headerName, Array(inbound.utf8))
     /// The `schema` header for a message record, ready for a producer.

@@ -78,11 +78,12 @@ extension StatusEvent {
         w.field("worker", worker)
         if let partition { w.field("partition", partition) }
         if let offset { w.field("offset", offset) }
+        w.field("fromDeviceId", fromDeviceId)
     }
 
     static func read(_ s: inout JSONScanner) throws(RecordError) -> StatusEvent {
         var schema, messageId, userId, deviceId, campaignId, sequenceId, sequenceStepId: String?
-        var recipientPhone, reason, providerMessageId, worker: String?
+        var recipientPhone, reason, providerMessageId, worker, fromDeviceId: String?
         var status: MessageStatus?
         var attempt, offset: Int64?
         var partition: Int32?
@@ -110,6 +111,7 @@ extension StatusEvent {
             case "worker": worker = try s.optionalString(key)
             case "partition": partition = try s.optionalInt32(key)
             case "offset": offset = try s.optionalInt64(key)
+            case "fromDeviceId": fromDeviceId = try s.optionalString(key)
             default: try s.skipValue()
             }
         }
@@ -128,7 +130,7 @@ extension StatusEvent {
             reason: reason, attempt: attemptInt,
             at: RecordDecoding.required(at, "at"),
             providerMessageId: providerMessageId, error: error, worker: worker,
-            partition: partition, offset: offset)
+            partition: partition, offset: offset, fromDeviceId: fromDeviceId)
     }
 }
 

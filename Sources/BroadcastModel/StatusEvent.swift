@@ -29,13 +29,15 @@ public struct StatusEvent: Equatable, Sendable {
     /// Where the message record was consumed from.
     public var partition: Int32?
     public var offset: Int64?
+    /// On a `rerouted` event: the device the message left (``deviceId`` is the one it moved to).
+    public var fromDeviceId: String?
 
     public init(
         messageId: String, userId: String, deviceId: String,
         campaignId: String? = nil, sequenceId: String? = nil, sequenceStepId: String? = nil,
         recipientPhone: String, status: MessageStatus, reason: String? = nil, attempt: Int = 0, at: Date,
         providerMessageId: String? = nil, error: ErrorInfo? = nil, worker: String? = nil,
-        partition: Int32? = nil, offset: Int64? = nil
+        partition: Int32? = nil, offset: Int64? = nil, fromDeviceId: String? = nil
     ) {
         self.messageId = messageId
         self.userId = userId
@@ -53,6 +55,7 @@ public struct StatusEvent: Equatable, Sendable {
         self.worker = worker
         self.partition = partition
         self.offset = offset
+        self.fromDeviceId = fromDeviceId
     }
 
     /// An event about `message`, copying its ids and recipient.
@@ -108,6 +111,7 @@ public struct StatusEvent: Equatable, Sendable {
         c.check(attempt >= 0, "attempt", "must not be negative")
         c.check((partition ?? 0) >= 0, "partition", "must not be negative")
         c.check((offset ?? 0) >= 0, "offset", "must not be negative")
+        c.id(fromDeviceId, "fromDeviceId", required: false)
         try c.finish()
     }
 }
@@ -116,6 +120,10 @@ public struct StatusEvent: Equatable, Sendable {
 public enum MessageStatus: String, Sendable, Equatable, Codable, CaseIterable {
     case queued, processing, sent, retrying, failed, skipped, expired
     case deadLettered = "dead_lettered"
+    /// The message's device stayed paused, so it moved to another device of its campaign's pool
+    /// (``StatusEvent/deviceId``, with ``StatusEvent/fromDeviceId`` the one it left); that
+    /// device's events follow under the same message id.
+    case rerouted
     /// Receipts after `sent`, from the provider's webhooks: the message reached the phone, and the
     /// contact opened it. A `failed` receipt (reason ``StatusEvent/Reason/afterSent``) may follow either.
     case delivered, read
@@ -124,7 +132,7 @@ public enum MessageStatus: String, Sendable, Equatable, Codable, CaseIterable {
     public var isFinal: Bool {
         switch self {
         case .sent, .failed, .skipped, .expired, .deadLettered, .delivered, .read: true
-        case .queued, .processing, .retrying: false
+        case .queued, .processing, .retrying, .rerouted: false
         }
     }
 

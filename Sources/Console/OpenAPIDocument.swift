@@ -429,6 +429,7 @@ components:
         skipped: { type: integer }
         expired: { type: integer }
         dead_lettered: { type: integer }
+        rerouted: { type: integer, description: "moved off a paused device; that device's events follow" }
         total: { type: integer }
         pending: { type: integer }
       additionalProperties: { type: integer }

@@ -267,6 +267,25 @@ public final class AntiSpamPolicy: SendPolicy {
         }
     }
 
+    /// The healthiest of `candidates` (but `excluding`) as the state read so far says: none paused or
+    /// retired by an operator, cooling off, or unreadable; then the fewest strikes, the fewest sends
+    /// in the last hour (most room under caps), the id. A device never seen counts as healthy.
+    public func healthiestDevice(of candidates: [String], excluding: String, at instant: Date) -> String? {
+        var best: (strikes: Int, sends: Int, id: String)?
+        for id in candidates where id != excluding {
+            let state = table.state(of: id)
+            if let state {
+                if let decision = state.operatorDecision, decision.status != .active { continue }
+                if state.unreadableSince != nil || state.gate.health.isPaused(at: instant) { continue }
+            }
+            let candidate = (strikes: state?.gate.health.strikes(at: instant) ?? 0,
+                             sends: state?.gate.ledger.sendsInLastHour(at: instant) ?? 0, id: id)
+            if let current = best, current <= candidate { continue }
+            best = candidate
+        }
+        return best?.id
+    }
+
     /// The device's latest send known here (its own or another worker's), for pacing a lane taken over.
     public func lastSend(of deviceId: String) -> Date? {
         table.state(of: deviceId)?.gate.ledger.lastSendAt

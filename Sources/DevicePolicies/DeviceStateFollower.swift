@@ -34,6 +34,8 @@ public final class DeviceStateFollower: DeviceStateJournal {
     public let policy: AntiSpamPolicy
     /// Written into each record (`writer`), for the audit trail.
     public let writer: String
+    /// Business budgets whose claims share this topic; nil when no device has one.
+    public let budgets: RecipientBudgets?
     private let consumer: KafkaConsumer
     private let logger: Logger
     private let progress = Mutex(Progress())
@@ -47,6 +49,7 @@ public final class DeviceStateFollower: DeviceStateJournal {
 
     public init(
         client: KafkaClientOptions, topic: String, policy: AntiSpamPolicy, writer: String,
+        budgets: RecipientBudgets? = nil,
         groupPrefix: String = "broadcast-devices", logger: Logger = Logger(label: "broadcast.devices")
     ) throws(KafkaError) {
         var configuration = ConsumerConfiguration(client: client, groupId: "\(groupPrefix)-\(UUID().uuidString.prefix(8))")
@@ -56,6 +59,7 @@ public final class DeviceStateFollower: DeviceStateJournal {
         self.topic = topic
         self.policy = policy
         self.writer = writer
+        self.budgets = budgets.flatMap { $0.isEmpty ? nil : $0 }
         self.logger = logger
         headers = [
             KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.device.utf8)),
@@ -98,6 +102,16 @@ public final class DeviceStateFollower: DeviceStateJournal {
     }
 
     public var isCurrent: Bool { policy.isDeviceStateCurrent }
+
+    public func healthiestDevice(of candidates: [String], excluding: String, at instant: Date) -> String? {
+        policy.healthiestDevice(of: candidates, excluding: excluding, at: instant)
+    }
+
+    public func admit(
+        _ message: BroadcastMessage, now: Date, write: @escaping @Sendable (ProducerRecord) async -> Bool
+    ) async -> (until: Date, reason: String)? {
+        await budgets?.admit(message, now: now, write: write)
+    }
 
     public func parking(of deviceId: String) -> DeviceStateRecord.Parking? {
         policy.parking(of: deviceId)
@@ -191,12 +205,18 @@ public final class DeviceStateFollower: DeviceStateJournal {
         case .messages(let batch):
             var positions: [Int32: Int64] = [:]
             var ignored: [(key: String, reason: String)] = []
+            var ignoredClaims: [(key: String, reason: String)] = []
             for message in batch {
                 positions[message.partition] = max(positions[message.partition] ?? 0, message.offset + 1)
                 // Checked first: this worker's own records need no copy or decode.
                 if message.header(Self.instanceHeader) == instance { continue }
                 let key = message.keyString ?? ""
                 guard let value = message.valueBytes else { continue }  // a tombstone: the state is forgotten, not changed
+                if RecipientClaim.isClaimKey(key) {
+                    // A claim that cannot be read counts for nobody: it granted no slot on any worker.
+                    do { budgets?.absorb(try RecipientClaim.decodeValidated(key: key, value: value)) } catch { ignoredClaims.append((key, "\(error)")) }
+                    continue
+                }
                 do {
                     policy.absorb(try DeviceStateRecord.decodeValidated(key: key, value: value))
                 } catch {
@@ -216,6 +236,11 @@ public final class DeviceStateFollower: DeviceStateJournal {
                 policy.setDeviceStateCurrent(true)
                 logger.info("device state read to its end; held sends go on", metadata: ["topic": "\(topic)"])
             }
+            for (key, reason) in ignoredClaims.prefix(5) {
+                logger.warning("recipient claim ignored: it counts for no budget", metadata: [
+                    "topic": "\(topic)", "key": "\(key)", "reason": "\(reason)",
+                ])
+            }
             for (key, reason) in ignored.prefix(5) {
                 logger.warning("device-state record ignored; the device sends nothing until a readable record of it arrives", metadata: [
                     "topic": "\(topic)", "device": "\(key)", "reason": "\(reason)",
@@ -227,6 +252,7 @@ public final class DeviceStateFollower: DeviceStateJournal {
                 // A compacted or trimmed partition may start above 0: reading from its start counts as read.
                 if let marks = try? await consumer.queryWatermarks(partition) { lows[partition.partition] = marks.low }
             }
+            budgets?.setPartitionCount(partitions.filter { $0.topic == topic }.count)
             progress.withLock { progress in
                 progress.assignedPartitions = partitions.filter { $0.topic == topic }
                 for (partition, low) in lows where (progress.positions[partition] ?? 0) < low {

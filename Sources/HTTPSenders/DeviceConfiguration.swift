@@ -95,10 +95,13 @@ public struct DeviceConfiguration: Sendable, Equatable {
     public var locale: String
     public var caps: DeviceCaps?
     public var quietHours: DeviceQuietHours?
+    /// The WhatsApp Business Account (of the file's `businesses`) whose recipient budget this
+    /// Cloud API number shares; nil for none.
+    public var business: String?
 
     public init(
         id: String, sender: SenderSettings, timeZone: TimeZone = .gmt, locale: String = "en",
-        caps: DeviceCaps? = nil, quietHours: DeviceQuietHours? = nil
+        caps: DeviceCaps? = nil, quietHours: DeviceQuietHours? = nil, business: String? = nil
     ) {
         self.id = id
         self.sender = sender
@@ -106,6 +109,23 @@ public struct DeviceConfiguration: Sendable, Equatable {
         self.locale = locale
         self.caps = caps
         self.quietHours = quietHours
+        self.business = business
+    }
+}
+
+/// A WhatsApp Business Account of the devices file: Meta's messaging limit is a budget of unique
+/// recipients per rolling 24 hours that all its numbers share (tiers 250, 2,000, 10,000, 100,000
+/// or unlimited).
+public struct BusinessAccount: Sendable, Equatable {
+    public static let tiers = [250, 2_000, 10_000, 100_000]
+
+    public var id: String
+    /// Unique recipients per 24 hours; nil when unlimited.
+    public var uniqueRecipientsPerDay: Int?
+
+    public init(id: String, uniqueRecipientsPerDay: Int?) {
+        self.id = id
+        self.uniqueRecipientsPerDay = uniqueRecipientsPerDay
     }
 }
 

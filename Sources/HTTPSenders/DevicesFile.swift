@@ -6,6 +6,9 @@ import Foundation
 ///
 /// ```yaml
 /// defaults: { sender: simulated, timeZone: UTC, locale: en }
+/// businesses:
+///   - id: acme-waba
+///     messagingLimit: 2000             # unique recipients per 24 h: 250, 2000, 10000, 100000 or unlimited
 /// devices:
 ///   - id: dev-001
 ///     sender: whatsapp-cloud
@@ -14,6 +17,7 @@ import Foundation
 ///     timeZone: Asia/Kuala_Lumpur
 ///     caps: { hourly: 80, daily: 800, warmup: { start: 20, growth: 1.5 } }
 ///     quietHours: { from: "21:00", to: "08:00" }
+///     business: acme-waba              # shares that account's recipient budget
 ///   - id: dev-002
 ///     sender: gateway
 ///     baseURL: http://gateway.internal:8080
@@ -36,10 +40,12 @@ public struct DevicesFile: Sendable, Equatable {
 
     public var defaults: Defaults
     public var devices: [DeviceConfiguration]
+    public var businesses: [BusinessAccount]
 
-    public init(defaults: Defaults = Defaults(), devices: [DeviceConfiguration] = []) {
+    public init(defaults: Defaults = Defaults(), devices: [DeviceConfiguration] = [], businesses: [BusinessAccount] = []) {
         self.defaults = defaults
         self.devices = devices
+        self.businesses = businesses
     }
 
     public func device(_ id: String) -> DeviceConfiguration? {
@@ -82,6 +88,8 @@ public struct DevicesFileError: Error, Sendable, Equatable, CustomStringConverti
         case defaults
         /// `index` is the position in `devices` (0-based); `id` when the device has a readable one.
         case device(index: Int, id: String?)
+        /// `index` is the position in `businesses` (0-based).
+        case business(index: Int, id: String?)
     }
 
     /// The path of the file (or the name given to `parse`).
@@ -115,6 +123,8 @@ public struct DevicesFileError: Error, Sendable, Equatable, CustomStringConverti
         case .defaults: place = "defaults"
         case .device(let index, let id?): place = "device '\(id)' (devices[\(index)])"
         case .device(let index, nil): place = "devices[\(index)]"
+        case .business(let index, let id?): place = "business '\(id)' (businesses[\(index)])"
+        case .business(let index, nil): place = "businesses[\(index)]"
         }
         if let field {
             place += place.isEmpty ? "field '\(field)'" : ", field '\(field)'"

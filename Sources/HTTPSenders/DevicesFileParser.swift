@@ -13,10 +13,11 @@ struct DevicesFileParser {
         "id", "sender", "timeZone", "locale", "caps", "quietHours",
         "phoneNumberId", "tokenEnv", "tokenFile", "baseURL", "apiVersion",
         "instance", "apiKeyEnv", "apiKeyFile", "typingDelayMs", "messagesPerSecond", "samePhoneGapSeconds",
+        "business",
     ]
     private static let keysBySender: [SenderKind: Set<String>] = [
         .simulated: [],
-        .whatsappCloud: ["phoneNumberId", "tokenEnv", "tokenFile", "baseURL", "apiVersion", "messagesPerSecond", "samePhoneGapSeconds"],
+        .whatsappCloud: ["phoneNumberId", "tokenEnv", "tokenFile", "baseURL", "apiVersion", "messagesPerSecond", "samePhoneGapSeconds", "business"],
         .gateway: ["baseURL", "instance", "apiKeyEnv", "apiKeyFile", "typingDelayMs"],
     ]
 
@@ -29,7 +30,8 @@ struct DevicesFileParser {
         }
         guard let root else { throw DevicesFileError(file: file, scope: .file, field: nil, problem: "the file is empty") }
         let top = try Fields(root, scope: .file, file: file, path: nil)
-        try top.refuseUnknownKeys(allowed: ["defaults", "devices"])
+        try top.refuseUnknownKeys(allowed: ["defaults", "devices", "businesses"])
+        let businesses = try self.businesses(top)
 
         var defaults = DevicesFile.Defaults()
         if let fields = try top.nested("defaults", scope: .defaults) {
@@ -48,13 +50,41 @@ struct DevicesFileParser {
             let id = node.mapping?["id"]?.string.flatMap { $0.isEmpty ? nil : $0 }
             let fields = try Fields(node, scope: .device(index: index, id: id), file: file, path: nil)
             let device = try self.device(fields, defaults: defaults)
+            if let business = device.business, !businesses.contains(where: { $0.id == business }) {
+                throw fields.error("business", "'\(business)' is not one of the file's businesses (\(businesses.map(\.id).joined(separator: ", ")))")
+            }
             if let first = seen[device.id] {
                 throw fields.error("id", "'\(device.id)' is already used by devices[\(first)]; device ids must be unique")
             }
             seen[device.id] = index
             devices.append(device)
         }
-        return DevicesFile(defaults: defaults, devices: devices)
+        return DevicesFile(defaults: defaults, devices: devices, businesses: businesses)
+    }
+
+    /// `businesses`: each WhatsApp Business Account's messaging limit (unique recipients per 24 h).
+    private func businesses(_ top: Fields) throws(DevicesFileError) -> [BusinessAccount] {
+        guard let node = top.mapping["businesses"], node.null == nil || node.scalar == nil else { return [] }
+        guard let list = node.sequence else { throw top.error("businesses", "must be a list of accounts (- id: …)") }
+        var accounts: [BusinessAccount] = []
+        for (index, node) in list.enumerated() {
+            let id = node.mapping?["id"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+            let fields = try Fields(node, scope: .business(index: index, id: id), file: file, path: nil)
+            try fields.refuseUnknownKeys(allowed: ["id", "messagingLimit"])
+            guard let id = try fields.string("id") else { throw fields.error("id", "is missing; every business needs an id") }
+            guard !id.contains(where: { $0.isWhitespace || $0 == "/" }) else { throw fields.error("id", "'\(id)' contains white space or '/'") }
+            guard !accounts.contains(where: { $0.id == id }) else { throw fields.error("id", "'\(id)' is listed twice") }
+            let tiers = BusinessAccount.tiers.map(String.init).joined(separator: ", ")
+            var limit: Int?
+            if try fields.string("messagingLimit") != "unlimited" {
+                guard let number = try? fields.int("messagingLimit"), number >= 1 else {
+                    throw fields.error("messagingLimit", "must be unique recipients per 24 hours: Meta's tiers are \(tiers) or unlimited (any positive number is taken)")
+                }
+                limit = number
+            }
+            accounts.append(BusinessAccount(id: id, uniqueRecipientsPerDay: limit))
+        }
+        return accounts
     }
 
     private func device(_ fields: Fields, defaults: DevicesFile.Defaults) throws(DevicesFileError) -> DeviceConfiguration {
@@ -86,7 +116,8 @@ struct DevicesFileParser {
             timeZone: try timeZone(fields) ?? defaults.timeZone,
             locale: try locale(fields) ?? defaults.locale,
             caps: try caps(fields) ?? defaults.caps,
-            quietHours: try quietHours(fields) ?? defaults.quietHours
+            quietHours: try quietHours(fields) ?? defaults.quietHours,
+            business: try fields.string("business")
         )
     }
 

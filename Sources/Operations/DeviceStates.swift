@@ -10,6 +10,8 @@ public enum DeviceStates {
     public struct Snapshot: Sendable {
         public var devices: [String: DeviceStateRecord] = [:]
         public var unreadable: [String: String] = [:]
+        /// Each business's recipient claims replayed as workers replay them, with its latest limit.
+        public var budgets: [String: (ledger: RecipientBudgetLedger, limit: Int)] = [:]
     }
 
     /// Reads the topic to its end; records are merged per device as workers merge them.
@@ -23,6 +25,15 @@ public enum DeviceStates {
             try await stream.readToEnd(timeout: timeout) { batch in
                 for message in batch {
                     guard let key = message.keyString, let value = message.valueBytes else { continue }
+                    if RecipientClaim.isClaimKey(key) {
+                        // Unreadable claims count for no worker's budget either.
+                        guard let claim = try? RecipientClaim.decodeValidated(key: key, value: value) else { continue }
+                        var budget = snapshot.budgets[claim.businessId] ?? (RecipientBudgetLedger(), claim.limit)
+                        _ = budget.ledger.apply(claim)
+                        budget.limit = claim.limit
+                        snapshot.budgets[claim.businessId] = budget
+                        continue
+                    }
                     do {
                         let record = try DeviceStateRecord.decodeValidated(key: key, value: value)
                         snapshot.unreadable[key] = nil

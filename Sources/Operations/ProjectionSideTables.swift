@@ -173,9 +173,12 @@ extension StatusProjectionStore {
 
     /// Merges `broadcast.devices` records into each device's stored state (the way workers merge
     /// them) and advances the topic's offsets. A value that cannot be read marks the device
-    /// unreadable until a readable one arrives; a tombstone forgets the device.
+    /// unreadable until a readable one arrives; a tombstone forgets the device. Recipient claims
+    /// are passed over.
     public func applyDeviceStates(_ items: [DeviceStateItem], topic: String) async throws(OperationsError) {
         try await applyInOrder(items, topic: topic, at: { ($0.partition, $0.offset) }) { db, item in
+            // Business budgets' claims share the topic; they are no device's state.
+            if RecipientClaim.isClaimKey(item.deviceId) { return }
             guard let value = item.value else {
                 try db.execute(sql: "DELETE FROM device_states WHERE device_id = ?", arguments: [item.deviceId])
                 return

@@ -10,6 +10,8 @@ public struct StatusCounts: Sendable, Equatable, Codable {
     public var skipped = 0
     public var expired = 0
     public var deadLettered = 0
+    /// Messages whose latest event moved them to another device (its own events follow).
+    public var rerouted = 0
     /// Messages whose latest receipt is `delivered` (a `read` one counts under ``read``).
     public var delivered = 0
     public var read = 0
@@ -27,6 +29,7 @@ public struct StatusCounts: Sendable, Equatable, Codable {
             case .skipped: skipped
             case .expired: expired
             case .deadLettered: deadLettered
+            case .rerouted: rerouted
             case .delivered: delivered
             case .read: read
             }
@@ -41,6 +44,7 @@ public struct StatusCounts: Sendable, Equatable, Codable {
             case .skipped: skipped = newValue
             case .expired: expired = newValue
             case .deadLettered: deadLettered = newValue
+            case .rerouted: rerouted = newValue
             case .delivered: delivered = newValue
             case .read: read = newValue
             }
@@ -48,8 +52,8 @@ public struct StatusCounts: Sendable, Equatable, Codable {
     }
 
     public var total: Int { MessageStatus.allCases.reduce(0) { $0 + self[$1] } }
-    /// Not final yet: queued, processing or retrying.
-    public var pending: Int { queued + processing + retrying }
+    /// Not final yet: queued, processing, retrying or rerouted.
+    public var pending: Int { queued + processing + retrying + rerouted }
     public var finished: Int { total - pending }
 
     /// Accepted by the provider and not failed since: sent, delivered or read.
@@ -73,7 +77,7 @@ public struct StatusCounts: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case queued, processing, sent, retrying, failed, skipped, expired
         case deadLettered = "dead_lettered"
-        case delivered, read
+        case delivered, read, rerouted
         case total, pending, deliveredRate, readRate
     }
 

@@ -60,13 +60,14 @@ public enum StatusOrder {
         case .queued: 0
         case .processing: 1
         case .retrying: 2
-        case .failed: 3
-        case .expired: 4
-        case .skipped: 5
-        case .deadLettered: 6
-        case .sent: 7
-        case .delivered: 8
-        case .read: 9
+        case .rerouted: 3
+        case .failed: 4
+        case .expired: 5
+        case .skipped: 6
+        case .deadLettered: 7
+        case .sent: 8
+        case .delivered: 9
+        case .read: 10
         }
     }
 

@@ -20,6 +20,14 @@ public struct Campaign: Sendable, Equatable {
     public var warnings: [String]
     /// For a template: each parameter as written, with its field and line, to check its `{column}`s.
     var templateSources: [CampaignTemplate.Source] = []
+    /// When set, a message whose device stays paused this long moves to another of ``devices``
+    /// (`reroute: { afterMinutes: N }`); nil (the default): it waits for its device.
+    public var rerouteAfterSeconds: Double?
+
+    /// What every message of the campaign carries about rerouting (nil when it may not).
+    public var reroute: BroadcastMessage.Reroute? {
+        rerouteAfterSeconds.map { BroadcastMessage.Reroute(afterSeconds: $0, devices: devices) }
+    }
 
     public init(
         id: String, userId: String, name: String, content: BroadcastMessage.Content, recipientsPath: String,

@@ -14,9 +14,11 @@ import Foundation
 /// delay: { min: 8, max: 20 }          # seconds between two sends of a device
 /// scheduledAt: 2026-12-01T09:00:00+08:00
 /// expiresAt: 2026-12-02T21:00:00+08:00  # optional
+/// reroute: { afterMinutes: 30 }       # optional: a device paused that long hands its messages to another of `devices`
 /// ```
 public enum CampaignLoader {
-    static let topFields: Set = ["id", "userId", "name", "message", "recipients", "devices", "delay", "scheduledAt", "expiresAt"]
+    static let topFields: Set = ["id", "userId", "name", "message", "recipients", "devices", "delay", "scheduledAt", "expiresAt", "reroute"]
+    static let rerouteFields: Set = ["afterMinutes"]
     static let messageFields: Set = ["type", "text", "mediaUrl", "fileName", "greeting", "variation", "template"]
     static let delayFields: Set = ["min", "max"]
 
@@ -118,14 +120,29 @@ public enum CampaignLoader {
             if expiresAt <= now { warnings.append("expiresAt is in the past: workers will expire every message") }
         }
 
+        var rerouteAfterSeconds: Double?
+        if top["reroute"] != nil {
+            let reroute = r.mapping(top["reroute"], "reroute", known: rerouteFields)
+            let range = BroadcastMessage.Reroute.afterSecondsRange
+            if let minutes = r.number(reroute, "afterMinutes", "reroute") {
+                if range.contains(minutes * 60) { rerouteAfterSeconds = minutes * 60 } else {
+                    r.fail("reroute.afterMinutes", "must be between \(Int(range.lowerBound / 60)) and \(Int(range.upperBound / 60)) minutes, found \(minutes)")
+                }
+            }
+            if let devices, devices.count < 2 || devices.count > BroadcastMessage.Reroute.maxDevices {
+                r.fail("reroute", "needs 2 to \(BroadcastMessage.Reroute.maxDevices) devices to move messages between (every message names them); this campaign has \(devices.count)")
+            }
+        }
+
         guard r.issues.isEmpty, let id, let userId, let name, let content, let recipientsPath, let devices,
               let minDelay, let maxDelay, let scheduledAt
         else { throw .invalidFields(r.issues) }
 
-        let campaign = Campaign(
+        var campaign = Campaign(
             id: id, userId: userId, name: name, content: content, recipientsPath: recipientsPath, devices: devices,
             delay: .init(minSeconds: minDelay, maxSeconds: maxDelay), scheduledAt: scheduledAt, expiresAt: expiresAt,
             warnings: warnings, templateSources: templateSources)
+        campaign.rerouteAfterSeconds = rerouteAfterSeconds
         // The record contract has the last word (lengths, URL form): check a sample message against it.
         let contractIssues = contractIssues(of: campaign)
         if !contractIssues.isEmpty { throw .invalidFields(contractIssues) }
@@ -139,7 +156,8 @@ public enum CampaignLoader {
             id: MessageID.make(campaignId: campaign.id, phone: "+12025550100"), userId: campaign.userId,
             deviceId: campaign.devices[0], source: .campaign, campaignId: campaign.id,
             recipient: .init(phone: "+12025550100"), content: campaign.content, delay: campaign.delay,
-            scheduledAt: campaign.scheduledAt, expiresAt: campaign.expiresAt, createdAt: campaign.scheduledAt)
+            scheduledAt: campaign.scheduledAt, expiresAt: campaign.expiresAt, createdAt: campaign.scheduledAt,
+            reroute: campaign.reroute)
         do {
             try sample.validate()
             return []

@@ -19,7 +19,8 @@ struct RecordBuilder {
         let shared = BroadcastMessage(
             id: "", userId: campaign.userId, deviceId: "", source: .campaign, campaignId: campaign.id,
             recipient: .init(phone: ""), content: campaign.content, delay: campaign.delay,
-            scheduledAt: campaign.scheduledAt, expiresAt: campaign.expiresAt, createdAt: createdAt)
+            scheduledAt: campaign.scheduledAt, expiresAt: campaign.expiresAt, createdAt: createdAt,
+            reroute: campaign.reroute)
         messages = MessageBatchEncoder(shared: shared, attributeNames: attributeNames)
         statuses = StatusBatchEncoder(shared: StatusEvent(for: shared, status: .queued, at: createdAt))
         var batch = ProducerBatch()

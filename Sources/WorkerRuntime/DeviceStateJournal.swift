@@ -32,6 +32,16 @@ public protocol DeviceStateJournal: Sendable {
     func setParking(_ parking: DeviceStateRecord.Parking, for deviceId: String) -> DeviceStateRecord.Parking
     /// Devices parked on a partition of the messages topic (read on assignment, after `catchUp`).
     func parkedDevices(on partition: Int32) -> [(deviceId: String, parking: DeviceStateRecord.Parking)]
+    /// The healthiest of `candidates` other than `excluding` to take over a paused device's
+    /// messages (not paused, retired, cooling off or unreadable; fewest strikes, then fewest sends
+    /// in the last hour); nil when none is fit.
+    func healthiestDevice(of candidates: [String], excluding: String, at: Date) -> String?
+    /// Admits a send under a limit the device shares with other devices and workers (a business's
+    /// unique recipients per 24 hours), writing what it needs through `write` (true once Kafka
+    /// acknowledged it). nil: the send goes now; otherwise it waits until then, for that reason.
+    func admit(
+        _ message: BroadcastMessage, now: Date, write: @escaping @Sendable (ProducerRecord) async -> Bool
+    ) async -> (until: Date, reason: String)?
 }
 
 /// Why a send waits on the device state itself (hold reasons in status events and logs). Each
@@ -44,6 +54,15 @@ public enum DeviceStateHoldReason {
     /// The count ahead of a capped send could not be written (only while stopping).
     public static let write = "device_state_write"
     public static let all: Set<String> = [loading, unreadable, write]
+}
+
+/// Why a send waits on a budget it shares with other numbers (see `DeviceStateJournal.admit`).
+public enum BudgetHoldReason {
+    /// The business's unique recipients of the last 24 hours are at its limit: the send waits until
+    /// one leaves the window (announced with a `retrying` status; long enough to park the device).
+    public static let exhausted = "business_budget"
+    /// The claim's verdict did not arrive in time (Kafka slow or down): asked again within seconds.
+    public static let unknown = "business_budget_unknown"
 }
 
 /// Counts the acknowledgements one finished record waits for and reports once, with whether all

@@ -22,6 +22,8 @@ extension WorkerCore {
     /// is parked when that is far enough away (announced with a `retrying` event unless the caller
     /// wrote one already).
     func hold(_ dispatch: Dispatch<LaneItem>, until: Date, reason: String, announced: Bool = false) {
+        // A campaign that allows it moves the message off a device that stays paused.
+        if reroute(dispatch, pausedUntil: until, reason: reason) { return }
         var parking: DeviceStateRecord.Parking?
         putBack(dispatch, outcome: .hold(until: clock.instant(of: until), reason: reason)) { state in
             parking = park(dispatch.device, until: until, reason: reason, state: &state)

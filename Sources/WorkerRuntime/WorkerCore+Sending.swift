@@ -46,13 +46,20 @@ extension WorkerCore {
         case .hold(let until, let reason):
             hold(dispatch, until: until, reason: reason)
         case .send(let outgoing):
+            // A budget shared with other numbers (a business's unique recipients) is claimed first.
+            if let journal = deviceState,
+               let wait = await journal.admit(message, now: now, write: { [self] in await publishAcknowledged($0, what: "recipient claim") }) {
+                // An exhausted budget is visible where operators look, once per hold: the message
+                // waits (for hours, perhaps) and is not dropped.
+                let announce = wait.reason == BudgetHoldReason.exhausted
+                if announce { publishStatus(event(dispatch, .retrying, at: now, reason: wait.reason)) }
+                hold(dispatch, until: wait.until, reason: wait.reason, announced: announce)
+                return
+            }
             // A capped device's send is counted on the topic before it is made: a worker killed
             // mid-send then hands over a count that includes it.
             if let ahead = deviceState?.recordBeforeSending(message, at: now) {
-                let written = await withCheckedContinuation { continuation in
-                    publishReliably(ahead, what: "device state before a send") { continuation.resume(returning: $0) }
-                }
-                guard written else {
+                guard await publishAcknowledged(ahead, what: "device state before a send") else {
                     // Only when stopping: the message stays unfinished for the next owner.
                     putBack(dispatch, outcome: .hold(until: clock.now + 1, reason: DeviceStateHoldReason.write))
                     return
@@ -125,7 +132,7 @@ extension WorkerCore {
     }
 
     /// The head is finished: the lane moves on, and the record is done once its final event is acknowledged.
-    private func finish(_ dispatch: Dispatch<LaneItem>, outcome: LaneOutcome, event: StatusEvent) {
+    func finish(_ dispatch: Dispatch<LaneItem>, outcome: LaneOutcome, event: StatusEvent) {
         let result = state.withLock { state in
             let result = try? state.scheduler.complete(device: dispatch.device, outcome: outcome, now: clock.now)
             if case .finished = result {
@@ -199,6 +206,13 @@ extension WorkerCore {
             return queued
         }
         if let next { publishState(of: device, settling: next) }
+    }
+
+    /// ``publishReliably(_:what:attempt:settle:)`` for a send task that waits on the outcome.
+    func publishAcknowledged(_ record: ProducerRecord, what: String) async -> Bool {
+        await withCheckedContinuation { continuation in
+            publishReliably(record, what: what) { continuation.resume(returning: $0) }
+        }
     }
 
     /// Produces `record` until Kafka acknowledges it, backing off between tries, so that a broker

@@ -6,7 +6,7 @@ import Synchronization
 /// the process bootstrapped (Prometheus for `/metrics`). Nothing is recomputed at a scrape.
 ///
 /// Metric names (Prometheus style): `broadcast_worker_messages_total{outcome}` (sent, failed,
-/// skipped, expired, dead_lettered), `broadcast_worker_retries_total`,
+/// skipped, expired, dead_lettered, rerouted), `broadcast_worker_retries_total`,
 /// `broadcast_worker_dead_letters_total`, and gauges `broadcast_worker_records_held`,
 /// `broadcast_worker_lanes`, `broadcast_worker_sends_in_flight`, `broadcast_worker_fetching_paused`,
 /// `broadcast_worker_parked_devices`.
@@ -17,6 +17,7 @@ public final class WorkerCounters: Sendable {
     let skipped: CountedMetric
     let expired: CountedMetric
     let deadLettered: CountedMetric
+    let rerouted: CountedMetric
     let held: GaugedValue
     let lanes: GaugedValue
     let sendsInFlight: GaugedValue
@@ -34,6 +35,7 @@ public final class WorkerCounters: Sendable {
         failed = outcome("failed")
         skipped = outcome("skipped")
         expired = outcome("expired")
+        rerouted = outcome("rerouted")
         // A dead letter finishes a message and is also counted on its own, as before.
         deadLettered = CountedMetric(
             Counter(label: "broadcast_worker_messages_total", dimensions: [("outcome", "dead_lettered")], factory: factory),

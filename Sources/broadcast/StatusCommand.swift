@@ -73,8 +73,9 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    /// Devices an operator paused or retired, devices cooling off after a ban-like error, and
-    /// devices whose state cannot be read (from the devices topic; nothing when it is missing).
+    /// Devices an operator paused or retired, devices cooling off after a ban-like error, devices
+    /// whose state cannot be read, and business budgets' use (from the devices topic; nothing when
+    /// it is missing).
     private func printHeldDevices(client: KafkaClientOptions, logger: Logger) async {
         guard let snapshot = try? await DeviceStates.read(client: client, topics: kafka.topics, timeout: .seconds(timeoutSeconds), logger: logger)
         else { return }
@@ -92,9 +93,18 @@ struct StatusCommand: AsyncParsableCommand {
         for (id, reason) in snapshot.unreadable.sorted(by: { $0.key < $1.key }) where device.map({ $0 == id }) ?? true {
             lines.append("  \(id): state unreadable, sends nothing until a readable record arrives (\(reason))")
         }
-        guard !lines.isEmpty else { return }
-        print("\nDevices held (broadcast device show for all):")
-        print(lines.joined(separator: "\n"))
+        if !lines.isEmpty {
+            print("\nDevices held (broadcast device show for all):")
+            print(lines.joined(separator: "\n"))
+        }
+        guard device == nil, !snapshot.budgets.isEmpty else { return }
+        print("\nBusiness budgets (unique recipients in the last 24 h):")
+        for (business, budget) in snapshot.budgets.sorted(by: { $0.key < $1.key }) {
+            var ledger = budget.ledger
+            let used = ledger.used(at: now)
+            let opening = used >= budget.limit ? ledger.nextOpening(after: now).map { ", next slot at \(Timestamp.format($0))" } ?? "" : ""
+            print("  \(business): \(used) of \(budget.limit)\(opening)")
+        }
     }
 
     private func printSnapshot(_ snapshot: StatusSnapshot) throws {

@@ -125,7 +125,7 @@ struct WorkerCommand: AsyncParsableCommand {
             devices: setup.devices, defaultSender: defaultSender.flatMap(SenderKind.init(rawValue:)),
             simulated: setup.simulated, transport: transport, logger: logger
         ))
-        let deviceState = try await startDeviceState(policy: setup.policy, workerName: name, logger: logger)
+        let deviceState = try await startDeviceState(setup, workerName: name, logger: logger)
         let worker: DeviceWorkerService
         let optOuts: OptOutFollower
         let replies: InboundReplyFollower
@@ -239,10 +239,14 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     /// The device-state journal on the devices topic, or nil when off (or auto and the topic is missing).
-    private func startDeviceState(policy: AntiSpamPolicy, workerName: String, logger: Logger) async throws -> DeviceStateFollower? {
+    private func startDeviceState(_ setup: Setup, workerName: String, logger: Logger) async throws -> DeviceStateFollower? {
         let mode = DeviceStateMode(rawValue: deviceStateMode) ?? .auto
+        // Claims live on the devices topic: without it no budget can be shared, so none is kept.
+        let budgeted = setup.devices.businesses.filter { $0.uniqueRecipientsPerDay != nil }.map(\.id)
+        let unbudgeted = "business budgets are NOT enforced without the device-state topic"
         guard mode != .off else {
             logger.warning("device state off: caps, warm-up and pauses live in this process only and start over on a hand-over")
+            if !budgeted.isEmpty { logger.warning("\(unbudgeted)", metadata: ["businesses": "\(budgeted.joined(separator: ","))"]) }
             return nil
         }
         let client = try kafka.clientOptions(clientId: "broadcast-devices-\(workerName)")
@@ -262,10 +266,12 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.warning("device-state topic missing: caps, warm-up and pauses live in this process only and start over on a hand-over", metadata: [
                 "topic": "\(topic)",
             ])
+            if !budgeted.isEmpty { logger.warning("\(unbudgeted)", metadata: ["businesses": "\(budgeted.joined(separator: ","))"]) }
             return nil
         }
+        let budgets = RecipientBudgets(devicesFile: setup.devices, topic: topic, writer: workerName)
         let follower = try DeviceStateFollower(
-            client: client, topic: topic, policy: policy, writer: workerName,
+            client: client, topic: topic, policy: setup.policy, writer: workerName, budgets: budgets,
             groupPrefix: "broadcast-devices-\(workerName)", logger: Logger(label: "broadcast.devices"))
         try follower.start()
         return follower

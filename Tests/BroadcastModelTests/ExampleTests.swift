@@ -23,6 +23,9 @@ import Testing
                 } else if name.hasPrefix("device-") {
                     let state = try DeviceStateRecord.decodeValidated(from: bytes)
                     #expect(try DeviceStateRecord.decodeValidated(from: state.encoded()) == state, "\(name)")
+                } else if name.hasPrefix("claim-") {
+                    let claim = try RecipientClaim.decodeValidated(from: bytes)
+                    #expect(try RecipientClaim.decodeValidated(from: claim.encoded()) == claim, "\(name)")
                 } else {
                     let event = try StatusEvent.decodeValidated(from: bytes)
                     #expect(try StatusEvent.decodeValidated(from: event.encoded()) == event, "\(name)")
@@ -47,6 +50,8 @@ import Testing
                 #expect(throws: RecordError.self) { try InboundMessage.decodeValidated(from: bytes) }
             } else if name.hasPrefix("device-") {
                 #expect(throws: RecordError.self) { try DeviceStateRecord.decodeValidated(from: bytes) }
+            } else if name.hasPrefix("claim-") {
+                #expect(throws: RecordError.self) { try RecipientClaim.decodeValidated(from: bytes) }
             } else {
                 #expect(throws: RecordError.self) { try StatusEvent.decodeValidated(from: bytes) }
             }
@@ -63,7 +68,7 @@ import Testing
     }
 
     @Test func schemasAreValidJSONWithTheSchemaIDs() throws {
-        for id in [RecordSchema.message, RecordSchema.status, RecordSchema.inbound, RecordSchema.device] {
+        for id in [RecordSchema.message, RecordSchema.status, RecordSchema.inbound, RecordSchema.device, RecordSchema.recipientClaim] {
             let url = Fixtures.schemas.appendingPathComponent("\(id).schema.json")
             let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
             let properties = object?["properties"] as? [String: Any]

@@ -34,7 +34,7 @@ import Testing
 
     @Test func statusRawValuesAndFinality() {
         #expect(MessageStatus.allCases.map(\.rawValue) == [
-            "queued", "processing", "sent", "retrying", "failed", "skipped", "expired", "dead_lettered", "delivered", "read",
+            "queued", "processing", "sent", "retrying", "failed", "skipped", "expired", "dead_lettered", "rerouted", "delivered", "read",
         ])
         #expect(MessageStatus.allCases.filter(\.isFinal) == [.sent, .failed, .skipped, .expired, .deadLettered, .delivered, .read])
         #expect(MessageStatus.allCases.filter(\.isAcceptedByProvider) == [.sent, .delivered, .read])

@@ -13,6 +13,10 @@ import WorkerRuntime
     /// The real follower, with its catch-up reported as timed out and its parked devices withheld
     /// until `arrive()`: the state reaches this worker only after its assignment.
     final class LateJournal: DeviceStateJournal {
+        func admit(
+            _ message: BroadcastMessage, now: Date, write: @escaping @Sendable (ProducerRecord) async -> Bool
+        ) async -> (until: Date, reason: String)? { nil }
+        func healthiestDevice(of candidates: [String], excluding: String, at: Date) -> String? { nil }
         let follower: DeviceStateFollower
         let arrived = Locked(false)
 

@@ -29,6 +29,29 @@ import Testing
         #expect(plan.counts.recipients == 20 && plan.counts.pinned == 4)
     }
 
+    @Test func rerouteGivesEveryMessageThePoolAndItsBadFieldsAreNamed() throws {
+        let fixture = try CampaignFixture()
+        try fixture.write("r.csv", "phone\n+60123456701\n")
+        let base = """
+            id: c1
+            userId: u1
+            name: n
+            message: { type: text, text: hi }
+            recipients: r.csv
+            delay: { min: 1, max: 2 }
+            scheduledAt: 2030-01-01T09:00:00Z
+
+            """
+        let campaign = try CampaignLoader.parse(base + "devices: [a, b, c]\nreroute: { afterMinutes: 30 }\n", json: false, baseDirectory: fixture.directory.path)
+        #expect(campaign.reroute == BroadcastMessage.Reroute(afterSeconds: 1800, devices: ["a", "b", "c"]))
+        let plain = try CampaignLoader.parse(base + "devices: [a, b]\n", json: false, baseDirectory: fixture.directory.path)
+        #expect(plain.reroute == nil)
+        #expect(try fields(base + "devices: [a, b]\nreroute: { afterMinutes: 0.5 }\n") == ["reroute.afterMinutes"])
+        #expect(try fields(base + "devices: [a, b]\nreroute: {}\n") == ["reroute.afterMinutes"])
+        #expect(try fields(base + "devices: [a, b]\nreroute: { after: 30 }\n").contains("reroute.after"))
+        #expect(try fields(base + "devices: [a]\nreroute: { afterMinutes: 30 }\n") == ["reroute"])
+    }
+
     @Test func maxDelayBelowMinAndMissingDevicesAreNamed() throws {
         let issues = try fields("""
             id: c1

@@ -44,9 +44,9 @@ struct DeviceStateTests {
 
     /// Each device is a Cloud API number on the stand-in; its phone number id is ``number(of:)``.
     static func writeDevicesFile(
-        devices: [String], baseURL: String, capped: Bool = true, extra: (String) -> [String] = { _ in [] }
+        devices: [String], baseURL: String, capped: Bool = true, header: [String] = [], extra: (String) -> [String] = { _ in [] }
     ) throws -> URL {
-        var lines = ["devices:"]
+        var lines = header + ["devices:"]
         for device in devices {
             lines += [
                 "  - id: \(device)", "    sender: whatsapp-cloud", "    phoneNumberId: \"\(number(of: device, in: devices))\"",
