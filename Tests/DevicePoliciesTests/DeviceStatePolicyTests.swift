@@ -68,6 +68,26 @@ struct DeviceStatePolicyTests {
         #expect(policy.decide(Fixture.message(), attempt: 0, now: daytime).outgoing != nil)
     }
 
+    @Test("the healthiest device of a pool: none paused, retired, cooling off or unreadable; fewest strikes, then fewest sends")
+    func healthiestDevice() throws {
+        let policy = try Fixture.policy()
+        let minute = DeviceStateRecord.minute(of: daytime)
+        var cooling = DeviceStateRecord(deviceId: "cooling", updatedAt: daytime, writer: "w")
+        cooling.pause = .init(until: daytime.addingTimeInterval(600), reason: "131048", strikes: 1, lastBanLikeAt: daytime)
+        var paused = DeviceStateRecord(deviceId: "paused", updatedAt: daytime, writer: "w")
+        paused.operatorDecision = .init(status: .paused, at: daytime, by: "ops")
+        var struck = DeviceStateRecord(deviceId: "struck", updatedAt: daytime, writer: "w")
+        struck.pause = .init(until: daytime.addingTimeInterval(-60), reason: "131048", strikes: 2, lastBanLikeAt: daytime.addingTimeInterval(-1_000))
+        let busy = DeviceStateRecord(deviceId: "busy", updatedAt: daytime, writer: "w", sendMinutes: [.init(minute: minute - 1, count: 5)])
+        for record in [cooling, paused, struck, busy] { policy.absorb(record) }
+        policy.markStateUnreadable("unreadable")
+        let pool = ["banned", "cooling", "paused", "unreadable", "struck", "busy", "fresh"]
+        #expect(policy.healthiestDevice(of: pool, excluding: "banned", at: daytime) == "fresh")
+        #expect(policy.healthiestDevice(of: pool.filter { $0 != "fresh" }, excluding: "banned", at: daytime) == "busy")
+        #expect(policy.healthiestDevice(of: ["struck", "cooling"], excluding: "banned", at: daytime) == "struck")
+        #expect(policy.healthiestDevice(of: ["cooling", "paused", "unreadable", "banned"], excluding: "banned", at: daytime) == nil)
+    }
+
     @Test("an unreadable record holds the device until a readable one arrives; loading holds every device")
     func unreadableAndLoading() throws {
         let policy = try Fixture.policy()

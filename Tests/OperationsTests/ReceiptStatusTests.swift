@@ -71,7 +71,7 @@ import Testing
         let report = RecipientReport(kind: .campaign, id: "cmp-1", messages: campaign)
         #expect(report.totals.read == 2 && report.totals.delivered == 1 && report.totals.deliveredRate == 0.75)
         let csv = report.csv(section: .steps)
-        #expect(csv.hasPrefix("scope,key,total,queued,processing,sent,retrying,failed,skipped,expired,dead_lettered,delivered,read,delivered_rate,read_rate\n"))
+        #expect(csv.hasPrefix("scope,key,total,queued,processing,sent,retrying,failed,skipped,expired,dead_lettered,rerouted,delivered,read,delivered_rate,read_rate\n"))
         #expect(csv.contains(",1,2,0.750,0.500"), "\(csv)")
         try store.close()
     }

@@ -22,6 +22,7 @@ import Testing
         #expect(campaign.id == "year-end-sale-2026")
         #expect(campaign.content.type == .image && campaign.content.greeting && campaign.content.variation)
         #expect(campaign.devices == ["device-kl-1", "device-kl-2", "device-pj-1"])
+        #expect(campaign.reroute?.afterSeconds == 1800)
         #expect(campaign.delay == .init(minSeconds: 8, maxSeconds: 25))
         #expect(campaign.recipientsPath.hasSuffix("examples/campaign/recipients.csv"))
         let plan = try CampaignPlanner.plan(campaign: campaign, defaultCountryCode: "60")

@@ -56,6 +56,17 @@ struct ChaosTests {
         try await status.wait(timeout: .seconds(120)) { _ in status.statusEvents.finals.count >= messages.count }
         worker.worker.shutdown()
         try await worker.task.value
+        // This test has failed now and then with a sent message lacking its final event (cause not
+        // found): say whether a fresh reader finds the event, to tell a lost write from a missed read.
+        let missing = Set(messages.map(\.id).filter { status.statusEvents.finals[$0] == nil })
+        if !missing.isEmpty {
+            let again = try harness.follow(harness.topics.status)
+            try await again.wait(timeout: .seconds(20)) { _ in again.statusEvents.finals.count >= status.statusEvents.finals.count }
+            let found = missing.filter { again.statusEvents.finals[$0] != nil }
+            let seen = status.statusEvents.filter { missing.contains($0.messageId) }.map { "\($0.messageId) \($0.status.rawValue) #\($0.attempt)" }
+            print("injected errors: \(missing.count) without a final event; a fresh reader finds \(found.count); events seen for them: \(seen)")
+            await again.close()
+        }
         await status.close()
         expectInvariants(status.statusEvents, expected: messages, minGap: 0.2)
     }
