@@ -91,12 +91,10 @@ final class BenchCluster: Sendable {
     func runWorker(
         until count: Int, sender: SimulatedSender, policy: any SendPolicy = PassThroughPolicy(),
         deviceState: (any DeviceStateJournal)? = nil, onReady: @escaping @Sendable () -> Void = {},
-        onFirstSend: @escaping @Sendable () -> Void = {}, configure: (inout WorkerConfiguration) -> Void = { _ in },
-        logger: Logger
+        onFirstSend: @escaping @Sendable () -> Void = {}, logger: Logger
     ) async throws -> Double {
         var configuration = WorkerConfiguration(topics: topics, workerName: "bench-worker")
         configuration.paceFirstSendAfterTakeover = false
-        configure(&configuration)
         let consumer = WorkerConfiguration.consumer(
             ConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupId: "bench-workers-\(UUID().uuidString)"))
         let worker = try DeviceWorkerService(

@@ -10,8 +10,7 @@ import WorkerRuntime
 /// `broadcast bench devicestate`: what keeping devices' safety state on `broadcast.devices` costs.
 ///
 /// - Throughput: the same backlog sent by a worker with the anti-spam policy and the state topic
-///   off, then by one with it on, then on with a device's next record written as soon as the one
-///   before is acknowledged (no write interval): a group of its own each, one cluster, one run.
+///   off, then by one with it on (a group of its own each, one cluster, one run).
 /// - Load: `loadDevices` devices' state (an hour of sends each) is on the topic; a worker with the
 ///   state on starts: how long its assignment waits for the state, and from assignment to its
 ///   first send.
@@ -28,9 +27,6 @@ public struct DeviceStateBenchmark: Sendable {
         public var offPerSecond: Double
         public var onPerSecond: Double
         public var ratio: Double
-        /// With `deviceStateWriteInterval` zero: a record per acknowledgement round trip.
-        public var onEveryRoundTripPerSecond: Double
-        public var ratioEveryRoundTrip: Double
         public var goalRatio = 0.9
         public var stateRecordsRead: Int
         public var loadDevices: Int
@@ -38,43 +34,35 @@ public struct DeviceStateBenchmark: Sendable {
         public var assignmentWaitSeconds: Double
         public var assignmentToFirstSendSeconds: Double
         public var goalAssignmentToFirstSendSeconds = 2.0
-        public var note = "all runs use AntiSpamPolicy (no caps) and the instant simulated sender; 'on' also writes a device's state record at most every deviceStateWriteInterval (250 ms) or acknowledgement round trip, and reads the whole state topic; stateRecordsRead counts what the last run's follower read (both 'on' runs' records)"
+        public var note = "both workers run AntiSpamPolicy (no caps) and the instant simulated sender; 'on' also writes one state record per send and reads the whole state topic"
     }
 
     public func run(logger: Logger) async throws -> Result {
-        let (off, on, everyRoundTrip, written) = try await measureThroughput(logger: logger)
+        let (off, on, written) = try await measureThroughput(logger: logger)
         let (bytes, wait, firstSend) = try await measureLoad(logger: logger)
         return Result(
             messages: messages, devices: devices, offPerSecond: rounded(off, places: 0), onPerSecond: rounded(on, places: 0),
-            ratio: rounded(on / max(off, 1)), onEveryRoundTripPerSecond: rounded(everyRoundTrip, places: 0),
-            ratioEveryRoundTrip: rounded(everyRoundTrip / max(off, 1)), stateRecordsRead: written, loadDevices: loadDevices, loadRecordBytes: bytes,
+            ratio: rounded(on / max(off, 1)), stateRecordsRead: written, loadDevices: loadDevices, loadRecordBytes: bytes,
             assignmentWaitSeconds: rounded(wait, places: 3), assignmentToFirstSendSeconds: rounded(firstSend, places: 3))
     }
 
-    private func measureThroughput(logger: Logger) async throws -> (off: Double, on: Double, everyRoundTrip: Double, written: Int) {
+    private func measureThroughput(logger: Logger) async throws -> (off: Double, on: Double, written: Int) {
         let bench = try BenchCluster(partitions: 64, extraTopics: [TopicNames(prefix: "bench.").devices], logger: logger)
         defer { bench.cluster.shutDown() }
         try await bench.publish(count: messages, devices: devices) { _ in (0, 0) }
         let off = try await bench.runWorker(
             until: messages, sender: SimulatedSender(configuration: .instant), policy: AntiSpamPolicy(), logger: logger)
-        var written = 0
-        func withState(interval: Duration) async throws -> Double {
-            let policy = AntiSpamPolicy()
-            let follower = try DeviceStateFollower(
-                client: KafkaClientOptions(bootstrapServers: bench.cluster.bootstrapServers), topic: bench.topics.devices,
-                policy: policy, writer: "bench-worker", logger: logger)
-            try follower.start()
-            let rate = try await bench.runWorker(
-                until: messages, sender: SimulatedSender(configuration: .instant), policy: policy, deviceState: follower,
-                configure: { $0.deviceStateWriteInterval = interval }, logger: logger)
-            written = follower.recordsRead
-            await follower.close()
-            return rate
-        }
-        let on = try await withState(interval: WorkerConfiguration().deviceStateWriteInterval)
-        let everyRoundTrip = try await withState(interval: .zero)
+        let policy = AntiSpamPolicy()
+        let follower = try DeviceStateFollower(
+            client: KafkaClientOptions(bootstrapServers: bench.cluster.bootstrapServers), topic: bench.topics.devices,
+            policy: policy, writer: "bench-worker", logger: logger)
+        try follower.start()
+        let on = try await bench.runWorker(
+            until: messages, sender: SimulatedSender(configuration: .instant), policy: policy, deviceState: follower, logger: logger)
+        let written = follower.recordsRead
+        await follower.close()
         await bench.close()
-        return (off, on, everyRoundTrip, written)
+        return (off, on, written)
     }
 
     private func measureLoad(logger: Logger) async throws -> (bytes: Int, wait: Double, firstSend: Double) {

@@ -51,10 +51,6 @@ public struct WorkerConfiguration: Sendable {
     /// `scheduledAt`) is parked: its records leave memory and the commit point moves past them;
     /// they are read again from the log when it wakes. Needs device state; zero never parks.
     public var parkAfter: Duration = .seconds(60)
-    /// Shortest time between two state records of one device that sends back to back: the sends
-    /// in between are covered by the next record (their offsets are done a little later). Zero
-    /// writes the next record as soon as the one before is acknowledged.
-    public var deviceStateWriteInterval: Duration = .milliseconds(250)
     /// How long an assignment waits at most for the device state (`broadcast.devices`) to be read
     /// to its end; past it the worker goes on, and sends hold until the state is read.
     public var deviceStateLoadTimeout: Duration = .seconds(10)

@@ -169,9 +169,8 @@ extension WorkerCore {
 
     /// Writes the device's state record; `settle` runs once a record built after this call is
     /// acknowledged. While one record of the device is in flight, later sends wait for the next,
-    /// which covers all of them: it is built when that one is acknowledged and at least
-    /// `deviceStateWriteInterval` after it was written, so a device sending faster writes one record
-    /// per interval (or round trip), not one per send.
+    /// which is built when that one is acknowledged and covers all of them: a device sending
+    /// faster than Kafka acknowledges writes one record per round trip, not one per send.
     func writeState(of device: String, settle: @escaping @Sendable (Bool) -> Void) {
         let first = stateWrites.withLock { writes -> Bool in
             if writes[device] != nil {
@@ -186,43 +185,27 @@ extension WorkerCore {
     }
 
     private func publishState(of device: String, settling waiting: [@Sendable (Bool) -> Void]) {
-        let written = ContinuousClock.now
         guard let record = deviceState?.record(for: device) else {
-            stateWritten(device, waiting, acknowledged: true, written: written)
+            stateWritten(device, waiting, acknowledged: true)
             return
         }
         publishReliably(record, what: "device state") { [self] acknowledged in
-            stateWritten(device, waiting, acknowledged: acknowledged, written: written)
+            stateWritten(device, waiting, acknowledged: acknowledged)
         }
     }
 
-    /// A state record is settled: its waiters are told, and the sends that came meanwhile get the
-    /// next one, once the interval since `written` has passed (sends that come until then join it).
-    private func stateWritten(_ device: String, _ waiting: [@Sendable (Bool) -> Void], acknowledged: Bool, written: ContinuousClock.Instant) {
+    /// A state record is settled: its waiters are told, and the sends that came meanwhile get the next one.
+    private func stateWritten(_ device: String, _ waiting: [@Sendable (Bool) -> Void], acknowledged: Bool) {
         for settle in waiting { settle(acknowledged) }
-        let more = stateWrites.withLock { writes -> Bool in
+        let next = stateWrites.withLock { writes -> [@Sendable (Bool) -> Void]? in
             guard let queued = writes[device], !queued.isEmpty else {
                 writes[device] = nil
-                return false
+                return nil
             }
-            return true
-        }
-        guard more else { return }
-        let wait = configuration.deviceStateWriteInterval - (ContinuousClock.now - written)
-        guard wait > .zero else { return publishQueuedState(of: device) }
-        Task { [self] in
-            try? await Task.sleep(for: wait)
-            publishQueuedState(of: device)
-        }
-    }
-
-    private func publishQueuedState(of device: String) {
-        let next = stateWrites.withLock { writes -> [@Sendable (Bool) -> Void] in
-            let queued = writes[device] ?? []
             writes[device] = []
             return queued
         }
-        publishState(of: device, settling: next)
+        if let next { publishState(of: device, settling: next) }
     }
 
     /// ``publishReliably(_:what:attempt:settle:)`` for a send task that waits on the outcome.
