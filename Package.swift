@@ -131,7 +131,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "Kafka", "BroadcastModel", "ContactFiles", "DeviceWorker", "WorkerRuntime", "Senders", "Publishing", "Operations", "Webhooks", "Console",
-                "DevicePolicies",
+                "DevicePolicies", "HTTPSenders",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"), logging,
             ]
         ),

@@ -1,6 +1,7 @@
 import BroadcastModel
 import DevicePolicies
 import Foundation
+import HTTPSenders
 import Kafka
 import Logging
 import Senders
@@ -11,6 +12,8 @@ import WorkerRuntime
 ///
 /// - Throughput: the same backlog sent by a worker with the anti-spam policy and the state topic
 ///   off, then by one with it on (a group of its own each, one cluster, one run).
+/// - Budget: the same backlog once more with every device a number of one business whose budget
+///   never fills, so every send first claims its recipient and waits for the verdict.
 /// - Load: `loadDevices` devices' state (an hour of sends each) is on the topic; a worker with the
 ///   state on starts: how long its assignment waits for the state, and from assignment to its
 ///   first send.
@@ -28,41 +31,55 @@ public struct DeviceStateBenchmark: Sendable {
         public var onPerSecond: Double
         public var ratio: Double
         public var goalRatio = 0.9
+        /// State on, and every send claims its recipient under one business's budget first.
+        public var budgetPerSecond: Double
+        public var budgetRatioToOn: Double
         public var stateRecordsRead: Int
         public var loadDevices: Int
         public var loadRecordBytes: Int
         public var assignmentWaitSeconds: Double
         public var assignmentToFirstSendSeconds: Double
         public var goalAssignmentToFirstSendSeconds = 2.0
-        public var note = "both workers run AntiSpamPolicy (no caps) and the instant simulated sender; 'on' also writes one state record per send and reads the whole state topic"
+        public var note = "all runs use AntiSpamPolicy (no caps) and the instant simulated sender; 'on' also writes a state record per send (one per acknowledgement round trip at most) and reads the whole state topic; 'budget' also claims every send's recipient on one partition and waits to read the claim back"
     }
 
     public func run(logger: Logger) async throws -> Result {
-        let (off, on, written) = try await measureThroughput(logger: logger)
+        let (off, on, budget, written) = try await measureThroughput(logger: logger)
         let (bytes, wait, firstSend) = try await measureLoad(logger: logger)
         return Result(
             messages: messages, devices: devices, offPerSecond: rounded(off, places: 0), onPerSecond: rounded(on, places: 0),
-            ratio: rounded(on / max(off, 1)), stateRecordsRead: written, loadDevices: loadDevices, loadRecordBytes: bytes,
+            ratio: rounded(on / max(off, 1)), budgetPerSecond: rounded(budget, places: 0),
+            budgetRatioToOn: rounded(budget / max(on, 1)), stateRecordsRead: written, loadDevices: loadDevices, loadRecordBytes: bytes,
             assignmentWaitSeconds: rounded(wait, places: 3), assignmentToFirstSendSeconds: rounded(firstSend, places: 3))
     }
 
-    private func measureThroughput(logger: Logger) async throws -> (off: Double, on: Double, written: Int) {
+    private func measureThroughput(logger: Logger) async throws -> (off: Double, on: Double, budget: Double, written: Int) {
         let bench = try BenchCluster(partitions: 64, extraTopics: [TopicNames(prefix: "bench.").devices], logger: logger)
         defer { bench.cluster.shutDown() }
         try await bench.publish(count: messages, devices: devices) { _ in (0, 0) }
         let off = try await bench.runWorker(
             until: messages, sender: SimulatedSender(configuration: .instant), policy: AntiSpamPolicy(), logger: logger)
-        let policy = AntiSpamPolicy()
-        let follower = try DeviceStateFollower(
-            client: KafkaClientOptions(bootstrapServers: bench.cluster.bootstrapServers), topic: bench.topics.devices,
-            policy: policy, writer: "bench-worker", logger: logger)
-        try follower.start()
-        let on = try await bench.runWorker(
-            until: messages, sender: SimulatedSender(configuration: .instant), policy: policy, deviceState: follower, logger: logger)
-        let written = follower.recordsRead
-        await follower.close()
+        var written = 0
+        func withState(budgets: RecipientBudgets?) async throws -> Double {
+            let policy = AntiSpamPolicy()
+            let follower = try DeviceStateFollower(
+                client: KafkaClientOptions(bootstrapServers: bench.cluster.bootstrapServers), topic: bench.topics.devices,
+                policy: policy, writer: "bench-worker", budgets: budgets, logger: logger)
+            try follower.start()
+            let rate = try await bench.runWorker(
+                until: messages, sender: SimulatedSender(configuration: .instant), policy: policy, deviceState: follower, logger: logger)
+            written = written == 0 ? follower.recordsRead : written
+            await follower.close()
+            return rate
+        }
+        let on = try await withState(budgets: nil)
+        // One business for every device, a budget far above the backlog: each send claims and waits.
+        let file = DevicesFile(
+            devices: (0..<devices).map { DeviceConfiguration(id: "dev-\($0)", sender: .simulated, business: "bench-waba") },
+            businesses: [BusinessAccount(id: "bench-waba", uniqueRecipientsPerDay: 10 * messages)])
+        let budget = try await withState(budgets: RecipientBudgets(devicesFile: file, topic: bench.topics.devices, writer: "bench-worker"))
         await bench.close()
-        return (off, on, written)
+        return (off, on, budget, written)
     }
 
     private func measureLoad(logger: Logger) async throws -> (bytes: Int, wait: Double, firstSend: Double) {
