@@ -21,12 +21,15 @@ public final class ClusterHarness: Sendable {
     public let producer: KafkaProducer
 
     /// `compactedTopics` false leaves out the opt-out and control topics (a worker must start without them).
-    public init(partitions: Int, compactedTopics: Bool = true) throws {
+    /// `idempotentProducer` false: see `ChaosTests.injectedErrors` (the mock does not honour
+    /// idempotent retries under injected produce errors).
+    public init(partitions: Int, compactedTopics: Bool = true, idempotentProducer: Bool = true) throws {
         cluster = try EmbeddedKafkaCluster(brokers: 3)
         topics = TopicNames(prefix: "t\(UUID().uuidString.prefix(6)).")
         for topic in compactedTopics ? topics.all : topics.core { try cluster.createTopic(topic, partitions: partitions) }
         var configuration = ProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.client.properties["reconnect.backoff.max.ms"] = "1000"
+        configuration.idempotence = idempotentProducer
         producer = try KafkaProducer(configuration: configuration)
     }
 
