@@ -59,11 +59,12 @@ public final class DeviceStateFollower: DeviceStateJournal {
         // A budgeted send waits for its claim to come back through this reader: a fetch that finds
         // nothing new must not sit at the broker for long (a broker that answers as soon as data
         // arrives makes this moot; the mock waits out the full time).
-        if let budgets, !budgets.isEmpty { configuration.fetchMaxWaitMilliseconds = 10 }
+        let budgets = budgets.flatMap { $0.isEmpty ? nil : $0 }
+        if budgets != nil { configuration.fetchMaxWaitMilliseconds = 10 }
         self.topic = topic
         self.policy = policy
         self.writer = writer
-        self.budgets = budgets.flatMap { $0.isEmpty ? nil : $0 }
+        self.budgets = budgets
         self.logger = logger
         headers = [
             KafkaHeader(name: RecordSchema.headerName, value: Array(RecordSchema.device.utf8)),

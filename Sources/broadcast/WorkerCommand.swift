@@ -243,10 +243,15 @@ struct WorkerCommand: AsyncParsableCommand {
         let mode = DeviceStateMode(rawValue: deviceStateMode) ?? .auto
         // Claims live on the devices topic: without it no budget can be shared, so none is kept.
         let budgeted = setup.devices.businesses.filter { $0.uniqueRecipientsPerDay != nil }.map(\.id)
-        let unbudgeted = "business budgets are NOT enforced without the device-state topic"
+        let warnUnbudgeted = {
+            guard !budgeted.isEmpty else { return }
+            logger.warning("business budgets are NOT enforced without the device-state topic", metadata: [
+                "businesses": "\(budgeted.joined(separator: ","))",
+            ])
+        }
         guard mode != .off else {
             logger.warning("device state off: caps, warm-up and pauses live in this process only and start over on a hand-over")
-            if !budgeted.isEmpty { logger.warning("\(unbudgeted)", metadata: ["businesses": "\(budgeted.joined(separator: ","))"]) }
+            warnUnbudgeted()
             return nil
         }
         let client = try kafka.clientOptions(clientId: "broadcast-devices-\(workerName)")
@@ -266,7 +271,7 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.warning("device-state topic missing: caps, warm-up and pauses live in this process only and start over on a hand-over", metadata: [
                 "topic": "\(topic)",
             ])
-            if !budgeted.isEmpty { logger.warning("\(unbudgeted)", metadata: ["businesses": "\(budgeted.joined(separator: ","))"]) }
+            warnUnbudgeted()
             return nil
         }
         let budgets = RecipientBudgets(devicesFile: setup.devices, topic: topic, writer: workerName)
