@@ -273,6 +273,11 @@ func runBroadcast(_ arguments: [String], harness: ClusterHarness) throws -> Int3
     process.arguments = arguments + ["--bootstrap-servers", harness.bootstrap, "--topic-prefix", harness.topics.prefix, "--log-level", "warning"]
     process.standardOutput = FileHandle.nullDevice
     try process.run()
-    process.waitUntilExit()
+    guard exits(process, within: .seconds(120)) else {
+        Issue.record("broadcast \(arguments.joined(separator: " ")) did not exit within 120 s")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return -1
+    }
     return process.terminationStatus
 }

@@ -44,16 +44,33 @@ final class WorkerProcess: Sendable {
         process.waitUntilExit()
     }
 
-    /// SIGTERM, then waits for a clean exit.
+    /// SIGTERM, then waits for a clean exit: within the worker's shutdown grace (30 s) and a margin,
+    /// or the test fails here (SIGKILL, status -1) rather than waiting forever.
     func terminate() -> Int32 {
         process.terminate()
-        process.waitUntilExit()
+        guard exits(process, within: .seconds(60)) else {
+            Issue.record("worker \(name) did not exit within 60 s of SIGTERM")
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
         return process.terminationStatus
     }
 
     deinit {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
     }
+}
+
+/// Waits for `process` to end, at most `limit`; returns whether it ended.
+func exits(_ process: Process, within limit: Duration) -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while process.isRunning {
+        guard ContinuousClock.now < deadline else { return false }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    process.waitUntilExit()
+    return true
 }
 
 /// The `broadcast` executable built beside the test bundle.
