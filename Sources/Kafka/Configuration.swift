@@ -82,6 +82,10 @@ public struct ConsumerConfiguration: Sendable {
     public var fetchMaxWaitMilliseconds = 100
     /// When set, librdkafka emits statistics (lag, queues, brokers) at this interval.
     public var statisticsIntervalMilliseconds: Int?
+    /// How long `close` waits for librdkafka to leave the group (the final revocation included):
+    /// past it the client is abandoned, so a close that never returns (a broker gone for good, a
+    /// librdkafka fault) cannot hold the process open; the group drops the member after its session.
+    public var closeTimeout: Duration = .seconds(60)
 
     public init(client: KafkaClientOptions, groupId: String) {
         self.client = client

@@ -83,6 +83,20 @@ final class ConsumerEventBuffer: Sendable {
         space.signal()
     }
 
+    /// Ends the events and drops what the reader has not taken. The client must not be destroyed
+    /// while they wait here: each holds references that `rd_kafka_destroy` waits on forever.
+    func finishDiscardingWaiting() {
+        let dropped = state.withLock { state -> [ConsumerEvent] in
+            let waiting = state.events
+            state.events = []
+            state.head = 0
+            state.messages = 0
+            return waiting
+        }
+        finish()
+        _ = dropped  // freed here, outside the lock
+    }
+
     /// The next waiting event; `.some(nil)` once finished and drained; nil when the reader must wait.
     private static func take(_ state: inout State) -> ConsumerEvent?? {
         guard state.head < state.events.count else { return state.finished ? .some(nil) : nil }

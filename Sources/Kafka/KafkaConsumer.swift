@@ -150,6 +150,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let usage = Mutex<(closing: Bool, inUse: Int)>((false, 0))
     private let maxBatchSize: Int
     private let assignmentStrategy: PartitionAssignmentStrategy
+    private let closeTimeout: Duration
+    private let abandoned = Atomic<Bool>(false)
     public let logger: Logger
 
     public init(
@@ -176,6 +178,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         self.logger = logger
         self.maxBatchSize = max(1, configuration.maxBatchSize)
         self.assignmentStrategy = configuration.assignmentStrategy
+        self.closeTimeout = configuration.closeTimeout
     }
 
     deinit {
@@ -199,8 +202,13 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Reads these partitions from the given offsets without joining a group (nothing is committed)
     /// and starts the poll thread: for a reader that must see exact ranges of partitions another
-    /// consumer owns.
+    /// consumer owns. Configure such a consumer with `.range` or `.roundRobin`: a cooperative-sticky
+    /// one is kept from being destroyed before a group assignment (see `PollLoop`), which it never
+    /// gets, so its close waits 20 s and leaves the client to process exit.
     public func assign(_ offsets: [TopicPartitionOffset]) throws(KafkaError) {
+        if assignmentStrategy == .cooperativeSticky {
+            logger.warning("a consumer that assigns partitions itself should not use cooperative-sticky: its close waits for an assignment that never comes")
+        }
         let list = TopicPartitionList.make(offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(handle, list)
@@ -264,12 +272,16 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Leaves the group: the poll thread runs librdkafka's close (the rebalance handler sees the final
-    /// revocation and can commit), then the events sequence ends. Safe to call more than once.
-    public func close() async {
-        _ = try? await offload { [self] () throws(KafkaError) in self.stopPolling() }
+    /// revocation and can commit), then the events sequence ends, dropping what was never taken.
+    /// Returns false when that took longer than the configured close timeout (the client was then
+    /// abandoned: logged). Safe to call more than once.
+    @discardableResult
+    public func close() async -> Bool {
+        (try? await offload { [self] () throws(KafkaError) in self.stopPolling() }) ?? false
     }
 
-    private func stopPolling() {
+    @discardableResult
+    private func stopPolling() -> Bool {
         closing.lock()
         defer { closing.unlock() }
         // Refuse new calls on the handle and let those in progress finish (each has its own timeout).
@@ -281,13 +293,21 @@ public final class KafkaConsumer: @unchecked Sendable {
             return thread
         }
         if let thread {
-            thread.join()
+            guard thread.join(within: closeTimeout) else {
+                logger.error("consumer did not close in time; its client is abandoned and the group drops it after the session timeout", metadata: [
+                    "timeout": "\(closeTimeout)",
+                ])
+                abandoned.store(true, ordering: .releasing)
+                context.buffer.finish()
+                return false
+            }
         } else if !context.buffer.isFinished {
             // Never subscribed: nothing polls, so close here.
             _ = rd_kafka_consumer_close(handle)
             rd_kafka_destroy(handle)
             context.buffer.finish()
         }
+        return !abandoned.load(ordering: .acquiring)
     }
 }
 
@@ -321,6 +341,8 @@ private struct PollLoop: Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             context.logger.warning("consumer close reported an error", metadata: ["error": "\(KafkaError(err, context: "closing consumer"))"])
         }
+        // The reader is gone or done: what it never took must be freed before the client is.
+        context.buffer.finishDiscardingWaiting()
         if safeToDestroy {
             rd_kafka_destroy(rk)
         } else {
@@ -328,7 +350,6 @@ private struct PollLoop: Sendable {
             // assignment is destroyed (confluentinc/librdkafka#4312): leave the handle to process exit.
             context.logger.warning("consumer left the group before its first assignment; its handle is kept until exit")
         }
-        context.buffer.finish()
     }
 
     /// A cooperative-sticky member must have received an assignment before it can be destroyed

@@ -20,6 +20,12 @@ public final class ServiceThread: @unchecked Sendable {
     public func join() {
         finished.wait()
     }
+
+    /// Blocks the calling thread until `body` returned or `limit` passed; returns whether it returned.
+    /// Call once, unless it timed out.
+    public func join(within limit: Duration) -> Bool {
+        finished.wait(timeout: .now() + .milliseconds(Int(limit.milliseconds))) == .success
+    }
 }
 
 /// Runs a blocking librdkafka call on a Dispatch thread and resumes the caller when it returns.

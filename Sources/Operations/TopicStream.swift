@@ -169,7 +169,7 @@ public final class TopicStream: Sendable {
             if let closer { return closer }
             try? subscribeOnce()
             let consumer = consumer
-            let task = Task { await consumer.close() }
+            let task = Task { _ = await consumer.close() }
             closer = task
             return task
         }

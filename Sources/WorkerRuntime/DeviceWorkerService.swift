@@ -37,6 +37,9 @@ public final class DeviceWorkerService: Service, Sendable {
         var rewind = consumerConfiguration
         rewind.groupId = "\(consumerConfiguration.groupId)-rewind-\(UUID().uuidString.prefix(8).lowercased())"
         rewind.maxBufferedMessages = min(consumerConfiguration.maxBufferedMessages, 5_000)
+        // They assign partitions themselves and never join: under cooperative-sticky their close
+        // would wait for a group assignment that never comes (see `KafkaConsumer.assign`).
+        rewind.assignmentStrategy = .range
         core = try WorkerCore(
             configuration: configuration, producer: producer, senders: senders, policy: policy, logger: logger,
             deviceState: deviceState, rewindConfiguration: rewind)

@@ -85,4 +85,62 @@ struct ProducerConsumerTests {
         let committed = await #expect(throws: KafkaError.self) { try await consumer.committed([partition], timeout: .seconds(5)) }
         #expect(committed?.message.contains("closed") == true, "\(String(describing: committed))")
     }
+
+    @Test("a reader that stops early leaves batches it never took: close still returns, and frees them")
+    func closeAfterReaderStopsEarly() async throws {
+        let test = try TestCluster(brokers: 1)
+        let topic = try test.topic(partitions: 1)
+        let producer = try test.producer()
+        let records = (0..<3_000).map { ProducerRecord(topic: topic, key: nil, value: Array("record \($0)".utf8)) }
+        for result in try await producer.send(records) { _ = try result.get() }
+        await producer.close()
+
+        // Small batches, so that plenty wait in the buffer when the reader stops after the first.
+        var configuration = ConsumerConfiguration(bootstrapServers: test.bootstrap, groupId: "unused")
+        configuration.assignmentStrategy = .range
+        configuration.maxBatchSize = 100
+        configuration.closeTimeout = .seconds(20)
+        let consumer = try KafkaConsumer(configuration: configuration)
+        try consumer.assign([TopicPartitionOffset(topic: topic, partition: 0, offset: 0)])
+        for await event in consumer.events {
+            if case .messages = event { break }
+        }
+        // Let the poll thread fill the buffer behind the reader.
+        try await Task.sleep(for: .milliseconds(500))
+        let started = ContinuousClock.now
+        // Before the buffer was emptied first, rd_kafka_destroy waited forever on the waiting messages.
+        #expect(await consumer.close(), "close gave up after \(ContinuousClock.now - started)")
+    }
+
+    @Test("a batch the application still holds cannot make close wait past its timeout")
+    func closeIsBoundedWhileABatchIsHeld() async throws {
+        let test = try TestCluster(brokers: 1)
+        let topic = try test.topic(partitions: 1)
+        let producer = try test.producer()
+        for result in try await producer.send([ProducerRecord(topic: topic, key: nil, value: Array("held".utf8))]) { _ = try result.get() }
+        await producer.close()
+
+        var configuration = ConsumerConfiguration(bootstrapServers: test.bootstrap, groupId: "unused")
+        configuration.assignmentStrategy = .range
+        configuration.closeTimeout = .seconds(2)
+        let consumer = try KafkaConsumer(configuration: configuration)
+        try consumer.assign([TopicPartitionOffset(topic: topic, partition: 0, offset: 0)])
+        var held: ConsumerBatch?
+        for await event in consumer.events {
+            if case .messages(let batch) = event {
+                held = batch
+                break
+            }
+        }
+        #expect(held?.received.map(\.value) == ["held"])
+        // librdkafka's destroy waits for the held message; close gives up at its timeout instead.
+        let started = ContinuousClock.now
+        #expect(await consumer.close() == false)
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .seconds(2) && waited < .seconds(15), "close took \(waited)")
+        #expect(await consumer.close() == false, "a second close still reports the abandoned client")
+        // Released: the abandoned poll thread's destroy can now finish (before the cluster goes).
+        held = nil
+        try await Task.sleep(for: .milliseconds(500))
+    }
 }
