@@ -43,7 +43,10 @@ public final class DeviceWorkerService: Service, Sendable {
         core = try WorkerCore(
             configuration: configuration, producer: producer, senders: senders, policy: policy, logger: logger,
             deviceState: deviceState, rewindConfiguration: rewind)
-        self.consumerConfiguration = consumerConfiguration
+        // The final revocation (inside close) may take the whole shutdown grace: close must not give up first.
+        var live = consumerConfiguration
+        live.closeTimeout = max(live.closeTimeout, configuration.shutdownGrace + .seconds(5))
+        self.consumerConfiguration = live
         self.statisticsHandler = statisticsHandler
     }
 
