@@ -11,15 +11,18 @@ import WorkerRuntime
 /// `broadcast bench devicestate`: what keeping devices' safety state on `broadcast.devices` costs.
 ///
 /// - Throughput: the same backlog sent by a worker with the anti-spam policy and the state topic
-///   off, then by one with it on (a group of its own each, one cluster, one run).
+///   off and by one with it on (a group of its own each, one cluster, one run), in `rounds` rounds
+///   whose order alternates (off-on, on-off, ...): the ratio is the median of the rounds' ratios,
+///   since a single pair drifts by about a tenth either way (the off runs' spread shows how much).
 /// - Budget: the same backlog once more with every device a number of one business whose budget
 ///   never fills, so every send first claims its recipient and waits for the verdict.
 /// - Load: `loadDevices` devices' state (an hour of sends each) is on the topic; a worker with the
 ///   state on starts: how long its assignment waits for the state, and from assignment to its
 ///   first send.
 public struct DeviceStateBenchmark: Sendable {
-    public var messages = 200_000
+    public var messages = 100_000
     public var devices = 2_000
+    public var rounds = 3
     public var loadDevices = 10_000
 
     public init() {}
@@ -27,9 +30,15 @@ public struct DeviceStateBenchmark: Sendable {
     public struct Result: Codable, Sendable {
         public var messages: Int
         public var devices: Int
+        public var rounds: Int
+        /// Medians over the rounds.
         public var offPerSecond: Double
         public var onPerSecond: Double
+        /// The median of the rounds' on/off ratios.
         public var ratio: Double
+        public var roundRatios: [Double]
+        /// The fastest off run over the slowest: how far identical runs drift apart here.
+        public var offSpread: Double
         public var goalRatio = 0.9
         /// State on, and every send claims its recipient under one business's budget first.
         public var budgetPerSecond: Double
@@ -40,25 +49,30 @@ public struct DeviceStateBenchmark: Sendable {
         public var assignmentWaitSeconds: Double
         public var assignmentToFirstSendSeconds: Double
         public var goalAssignmentToFirstSendSeconds = 2.0
-        public var note = "all runs use AntiSpamPolicy (no caps) and the instant simulated sender; 'on' also writes a state record per send (one per acknowledgement round trip at most) and reads the whole state topic; 'budget' also claims every send's recipient on one partition and waits to read the claim back"
+        public var note = "all runs use AntiSpamPolicy (no caps) and the instant simulated sender; each round runs off and on once, in alternating order; 'on' also writes a state record per send (one per acknowledgement round trip at most) and reads the whole state topic; 'budget' also claims every send's recipient on one partition and waits to read the claim back"
     }
 
     public func run(logger: Logger) async throws -> Result {
-        let (off, on, budget, written) = try await measureThroughput(logger: logger)
+        let (offRuns, onRuns, budget, written) = try await measureThroughput(logger: logger)
         let (bytes, wait, firstSend) = try await measureLoad(logger: logger)
+        let (off, on) = (median(offRuns), median(onRuns))
+        let ratios = Swift.zip(onRuns, offRuns).map { $0 / max($1, 1) }
         return Result(
-            messages: messages, devices: devices, offPerSecond: rounded(off, places: 0), onPerSecond: rounded(on, places: 0),
-            ratio: rounded(on / max(off, 1)), budgetPerSecond: rounded(budget, places: 0),
+            messages: messages, devices: devices, rounds: offRuns.count, offPerSecond: rounded(off, places: 0),
+            onPerSecond: rounded(on, places: 0), ratio: rounded(median(ratios)), roundRatios: ratios.map { rounded($0) },
+            offSpread: rounded((offRuns.max() ?? 0) / max(offRuns.min() ?? 1, 1)), budgetPerSecond: rounded(budget, places: 0),
             budgetRatioToOn: rounded(budget / max(on, 1)), stateRecordsRead: written, loadDevices: loadDevices, loadRecordBytes: bytes,
             assignmentWaitSeconds: rounded(wait, places: 3), assignmentToFirstSendSeconds: rounded(firstSend, places: 3))
     }
 
-    private func measureThroughput(logger: Logger) async throws -> (off: Double, on: Double, budget: Double, written: Int) {
+    private func measureThroughput(logger: Logger) async throws -> (off: [Double], on: [Double], budget: Double, written: Int) {
         let bench = try BenchCluster(partitions: 64, extraTopics: [TopicNames(prefix: "bench.").devices], logger: logger)
         defer { bench.cluster.shutDown() }
         try await bench.publish(count: messages, devices: devices) { _ in (0, 0) }
-        let off = try await bench.runWorker(
-            until: messages, sender: SimulatedSender(configuration: .instant), policy: AntiSpamPolicy(), logger: logger)
+        func withoutState() async throws -> Double {
+            try await bench.runWorker(
+                until: messages, sender: SimulatedSender(configuration: .instant), policy: AntiSpamPolicy(), logger: logger)
+        }
         var written = 0
         func withState(budgets: RecipientBudgets?) async throws -> Double {
             let policy = AntiSpamPolicy()
@@ -72,7 +86,18 @@ public struct DeviceStateBenchmark: Sendable {
             await follower.close()
             return rate
         }
-        let on = try await withState(budgets: nil)
+        // Every run reads the same backlog under a group of its own; an 'on' run's follower first
+        // reads the records earlier 'on' runs wrote, as a worker joining later would.
+        var (off, on): ([Double], [Double]) = ([], [])
+        for round in 0..<max(1, rounds) {
+            if round.isMultiple(of: 2) {
+                off.append(try await withoutState())
+                on.append(try await withState(budgets: nil))
+            } else {
+                on.append(try await withState(budgets: nil))
+                off.append(try await withoutState())
+            }
+        }
         // One business for every device, a budget far above the backlog: each send claims and waits.
         let file = DevicesFile(
             devices: (0..<devices).map { DeviceConfiguration(id: "dev-\($0)", sender: .simulated, business: "bench-waba") },

@@ -60,7 +60,15 @@ public final class DeviceStateFollower: DeviceStateJournal {
         // nothing new must not sit at the broker for long (a broker that answers as soon as data
         // arrives makes this moot; the mock waits out the full time).
         let budgets = budgets.flatMap { $0.isEmpty ? nil : $0 }
-        if budgets != nil { configuration.fetchMaxWaitMilliseconds = 10 }
+        if budgets != nil {
+            configuration.fetchMaxWaitMilliseconds = 10
+        } else {
+            // Without claims nothing waits on a single record coming back, and while workers send,
+            // every send writes one: a fetch that waits for 64 KB (or 200 ms) takes them in a few
+            // large batches rather than a stream of small ones (bench devicestate: on/off 0.73-0.76 before, 0.78-0.88 after).
+            configuration.fetchMinBytes = 64 * 1024
+            configuration.fetchMaxWaitMilliseconds = 200
+        }
         self.topic = topic
         self.policy = policy
         self.writer = writer

@@ -80,6 +80,9 @@ public struct ConsumerConfiguration: Sendable {
     /// How long a fetch waits at the broker when a partition has nothing new. librdkafka's 500 ms
     /// default shows up as latency on quiet partitions; a worker wants records as they arrive.
     public var fetchMaxWaitMilliseconds = 100
+    /// Bytes a fetch waits for (up to `fetchMaxWaitMilliseconds`) before the broker answers. 1 answers
+    /// at once; a reader that follows a busy topic and can wait fetches fewer, larger batches.
+    public var fetchMinBytes = 1
     /// When set, librdkafka emits statistics (lag, queues, brokers) at this interval.
     public var statisticsIntervalMilliseconds: Int?
     /// How long `close` waits for librdkafka to leave the group (the final revocation included):
@@ -109,6 +112,7 @@ public struct ConsumerConfiguration: Sendable {
             ("max.poll.interval.ms", String(maxPollIntervalMilliseconds)),
             ("auto.offset.reset", startFromEarliest ? "earliest" : "latest"),
             ("fetch.wait.max.ms", String(fetchMaxWaitMilliseconds)),
+            ("fetch.min.bytes", String(fetchMinBytes)),
         ]
         if let statisticsIntervalMilliseconds {
             result.append(("statistics.interval.ms", String(statisticsIntervalMilliseconds)))

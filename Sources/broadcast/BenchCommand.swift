@@ -83,7 +83,8 @@ struct DeviceStateBenchCommand: AsyncParsableCommand {
         abstract: "The device-state topic: worker throughput with it on against off, and assignment to first send with 10,000 devices' state."
     )
 
-    @Option(help: "Messages of the throughput comparison.") var messages = 200_000
+    @Option(help: "Messages each run of the throughput comparison sends.") var messages = 100_000
+    @Option(help: "Rounds of the comparison (one run off and one on each, in alternating order).") var rounds = 3
     @Option(name: .customLong("load-devices"), help: "Devices whose state is on the topic before the worker starts.") var loadDevices = 10_000
     @OptionGroup var logging: LoggingOptions
 
@@ -91,6 +92,7 @@ struct DeviceStateBenchCommand: AsyncParsableCommand {
         LoggingOptions(level: logging.level ?? "warning").bootstrap()
         var benchmark = DeviceStateBenchmark()
         benchmark.messages = messages
+        benchmark.rounds = rounds
         benchmark.loadDevices = loadDevices
         try printJSON(try await benchmark.run(logger: Logger(label: "broadcast.bench")))
     }
