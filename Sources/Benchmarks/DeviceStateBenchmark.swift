@@ -90,13 +90,10 @@ public struct DeviceStateBenchmark: Sendable {
         // reads the records earlier 'on' runs wrote, as a worker joining later would.
         var (off, on): ([Double], [Double]) = ([], [])
         for round in 0..<max(1, rounds) {
-            if round.isMultiple(of: 2) {
-                off.append(try await withoutState())
-                on.append(try await withState(budgets: nil))
-            } else {
-                on.append(try await withState(budgets: nil))
-                off.append(try await withoutState())
-            }
+            let offFirst = round.isMultiple(of: 2)
+            if offFirst { off.append(try await withoutState()) }
+            on.append(try await withState(budgets: nil))
+            if !offFirst { off.append(try await withoutState()) }
         }
         // One business for every device, a budget far above the backlog: each send claims and waits.
         let file = DevicesFile(
