@@ -93,6 +93,26 @@ final class BenchCluster: Sendable {
         deviceState: (any DeviceStateJournal)? = nil, onReady: @escaping @Sendable () -> Void = {},
         onFirstSend: @escaping @Sendable () -> Void = {}, logger: Logger
     ) async throws -> Double {
+        try await measureWorker(
+            until: count, sender: sender, policy: policy, deviceState: deviceState, onReady: onReady, onFirstSend: onFirstSend,
+            logger: logger
+        ).perSecond
+    }
+
+    /// One worker run: sends per second, and the CPU time the whole process (worker, clients and
+    /// the embedded brokers) spent per message meanwhile. CPU time is what a busy machine distorts
+    /// least: a neighbour that steals cycles slows a run, but does not add to its CPU seconds.
+    struct WorkerRun {
+        var perSecond: Double
+        var cpuMicrosecondsPerMessage: Double
+    }
+
+    /// ``runWorker(until:sender:policy:deviceState:onReady:onFirstSend:logger:)`` with its CPU cost.
+    func measureWorker(
+        until count: Int, sender: SimulatedSender, policy: any SendPolicy = PassThroughPolicy(),
+        deviceState: (any DeviceStateJournal)? = nil, onReady: @escaping @Sendable () -> Void = {},
+        onFirstSend: @escaping @Sendable () -> Void = {}, logger: Logger
+    ) async throws -> WorkerRun {
         var configuration = WorkerConfiguration(topics: topics, workerName: "bench-worker")
         configuration.paceFirstSendAfterTakeover = false
         let consumer = WorkerConfiguration.consumer(
@@ -103,6 +123,7 @@ final class BenchCluster: Sendable {
         )
         let task = Task { try await worker.run() }
         var firstSend: ContinuousClock.Instant?
+        var cpuAtFirstSend = 0.0
         let deadline = ContinuousClock.now + .seconds(600)
         var ready = false
         while worker.counters.snapshot.sent < count {
@@ -118,13 +139,16 @@ final class BenchCluster: Sendable {
             try await Task.sleep(for: .milliseconds(5))
             if firstSend == nil, worker.counters.snapshot.sent > 0 {
                 firstSend = .now
+                cpuAtFirstSend = processCPUSeconds()
                 onFirstSend()
             }
         }
         let elapsed = firstSend.map { (ContinuousClock.now - $0).seconds } ?? 0
+        let cpu = processCPUSeconds() - cpuAtFirstSend
         worker.shutdown()
         try await task.value
-        return elapsed > 0 ? Double(count - 1) / elapsed : 0
+        return WorkerRun(
+            perSecond: elapsed > 0 ? Double(count - 1) / elapsed : 0, cpuMicrosecondsPerMessage: cpu / Double(max(1, count - 1)) * 1e6)
     }
 
     /// The baseline: consume a batch, produce one record per message, commit; records per second.
@@ -227,3 +251,11 @@ final class SentBox: Sendable {
     var all: [(id: String, at: Date)] { items.withLock { $0 } }
 }
 
+/// User and system CPU seconds of this process so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let seconds = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec
+    let micros = usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
+    return Double(seconds) + Double(micros) / 1e6
+}

@@ -14,6 +14,8 @@ import WorkerRuntime
 ///   off and by one with it on (a group of its own each, one cluster, one run), in `rounds` rounds
 ///   whose order alternates (off-on, on-off, ...): the ratio is the median of the rounds' ratios,
 ///   since a single pair drifts by about a tenth either way (the off runs' spread shows how much).
+///   Each run also reports the process's CPU time per message, which a neighbour stealing cycles
+///   distorts far less than the rate.
 /// - Budget: the same backlog once more with every device a number of one business whose budget
 ///   never fills, so every send first claims its recipient and waits for the verdict.
 /// - Load: `loadDevices` devices' state (an hour of sends each) is on the topic; a worker with the
@@ -22,7 +24,7 @@ import WorkerRuntime
 public struct DeviceStateBenchmark: Sendable {
     public var messages = 100_000
     public var devices = 2_000
-    public var rounds = 3
+    public var rounds = 5
     public var loadDevices = 10_000
 
     public init() {}
@@ -37,6 +39,14 @@ public struct DeviceStateBenchmark: Sendable {
         /// The median of the rounds' on/off ratios.
         public var ratio: Double
         public var roundRatios: [Double]
+        /// Every run's rate, in the order the rounds ran.
+        public var offRuns: [Double]
+        public var onRuns: [Double]
+        /// CPU time of the whole process per message sent (medians, microseconds), and off over on:
+        /// the cost of the state in the figure a noisy machine distorts least.
+        public var offCPUMicrosecondsPerMessage: Double
+        public var onCPUMicrosecondsPerMessage: Double
+        public var cpuRatio: Double
         /// The fastest off run over the slowest: how far identical runs drift apart here.
         public var offSpread: Double
         public var goalRatio = 0.9
@@ -49,46 +59,53 @@ public struct DeviceStateBenchmark: Sendable {
         public var assignmentWaitSeconds: Double
         public var assignmentToFirstSendSeconds: Double
         public var goalAssignmentToFirstSendSeconds = 2.0
-        public var note = "all runs use AntiSpamPolicy (no caps) and the instant simulated sender; each round runs off and on once, in alternating order; 'on' also writes a state record per send (one per acknowledgement round trip at most) and reads the whole state topic; 'budget' also claims every send's recipient on one partition and waits to read the claim back"
+        public var note = "all runs use AntiSpamPolicy (no caps) and the instant simulated sender; each round runs off and on once, in alternating order; 'on' also writes, at each commit (200 ms), one state record per device that sent since the one before, and reads the whole state topic; 'budget' also claims every send's recipient on one partition and waits to read the claim back"
     }
 
     public func run(logger: Logger) async throws -> Result {
-        let (offRuns, onRuns, budget, written) = try await measureThroughput(logger: logger)
+        let (offCosts, onCosts, budget, written) = try await measureThroughput(logger: logger)
         let (bytes, wait, firstSend) = try await measureLoad(logger: logger)
+        let (offRuns, onRuns) = (offCosts.map(\.perSecond), onCosts.map(\.perSecond))
         let (off, on) = (median(offRuns), median(onRuns))
         let ratios = Swift.zip(onRuns, offRuns).map { $0 / max($1, 1) }
+        let (offCPU, onCPU) = (median(offCosts.map(\.cpuMicrosecondsPerMessage)), median(onCosts.map(\.cpuMicrosecondsPerMessage)))
         return Result(
             messages: messages, devices: devices, rounds: offRuns.count, offPerSecond: rounded(off, places: 0),
             onPerSecond: rounded(on, places: 0), ratio: rounded(median(ratios)), roundRatios: ratios.map { rounded($0) },
+            offRuns: offRuns.map { rounded($0, places: 0) }, onRuns: onRuns.map { rounded($0, places: 0) },
+            offCPUMicrosecondsPerMessage: rounded(offCPU, places: 1), onCPUMicrosecondsPerMessage: rounded(onCPU, places: 1),
+            cpuRatio: rounded(offCPU / max(onCPU, 1)),
             offSpread: rounded((offRuns.max() ?? 0) / max(offRuns.min() ?? 1, 1)), budgetPerSecond: rounded(budget, places: 0),
             budgetRatioToOn: rounded(budget / max(on, 1)), stateRecordsRead: written, loadDevices: loadDevices, loadRecordBytes: bytes,
             assignmentWaitSeconds: rounded(wait, places: 3), assignmentToFirstSendSeconds: rounded(firstSend, places: 3))
     }
 
-    private func measureThroughput(logger: Logger) async throws -> (off: [Double], on: [Double], budget: Double, written: Int) {
+    private func measureThroughput(
+        logger: Logger
+    ) async throws -> (off: [BenchCluster.WorkerRun], on: [BenchCluster.WorkerRun], budget: Double, written: Int) {
         let bench = try BenchCluster(partitions: 64, extraTopics: [TopicNames(prefix: "bench.").devices], logger: logger)
         defer { bench.cluster.shutDown() }
         try await bench.publish(count: messages, devices: devices) { _ in (0, 0) }
-        func withoutState() async throws -> Double {
-            try await bench.runWorker(
+        func withoutState() async throws -> BenchCluster.WorkerRun {
+            try await bench.measureWorker(
                 until: messages, sender: SimulatedSender(configuration: .instant), policy: AntiSpamPolicy(), logger: logger)
         }
         var written = 0
-        func withState(budgets: RecipientBudgets?) async throws -> Double {
+        func withState(budgets: RecipientBudgets?) async throws -> BenchCluster.WorkerRun {
             let policy = AntiSpamPolicy()
             let follower = try DeviceStateFollower(
                 client: KafkaClientOptions(bootstrapServers: bench.cluster.bootstrapServers), topic: bench.topics.devices,
                 policy: policy, writer: "bench-worker", budgets: budgets, logger: logger)
             try follower.start()
-            let rate = try await bench.runWorker(
+            let run = try await bench.measureWorker(
                 until: messages, sender: SimulatedSender(configuration: .instant), policy: policy, deviceState: follower, logger: logger)
             written = written == 0 ? follower.recordsRead : written
             await follower.close()
-            return rate
+            return run
         }
         // Every run reads the same backlog under a group of its own; an 'on' run's follower first
         // reads the records earlier 'on' runs wrote, as a worker joining later would.
-        var (off, on): ([Double], [Double]) = ([], [])
+        var (off, on): ([BenchCluster.WorkerRun], [BenchCluster.WorkerRun]) = ([], [])
         for round in 0..<max(1, rounds) {
             let offFirst = round.isMultiple(of: 2)
             if offFirst { off.append(try await withoutState()) }
@@ -101,7 +118,7 @@ public struct DeviceStateBenchmark: Sendable {
             businesses: [BusinessAccount(id: "bench-waba", uniqueRecipientsPerDay: 10 * messages)])
         let budget = try await withState(budgets: RecipientBudgets(devicesFile: file, topic: bench.topics.devices, writer: "bench-worker"))
         await bench.close()
-        return (off, on, budget, written)
+        return (off, on, budget.perSecond, written)
     }
 
     private func measureLoad(logger: Logger) async throws -> (bytes: Int, wait: Double, firstSend: Double) {

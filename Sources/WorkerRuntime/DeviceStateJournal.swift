@@ -6,10 +6,11 @@ import Synchronization
 /// Where the worker keeps each device's safety state beyond its own memory (the compacted
 /// `broadcast.devices` topic), so caps, warm-up, pauses and pacing survive hand-overs.
 ///
-/// The worker writes a device's record after each send and each pause; the send's offset counts as
-/// done only when both its final status event and that record are acknowledged, so the state
-/// never lags behind the committed offsets. On every assignment it waits for the journal to have
-/// read all records written before, so the first send of a taken-over device knows its history.
+/// The worker writes a device's record at each commit for the devices that sent since the one
+/// before (and at once for a pause or a parking), and commits only once those records are
+/// acknowledged, so the state never lags behind the committed offsets. On every assignment it waits
+/// for the journal to have read all records written before, so the first send of a taken-over
+/// device knows its history.
 public protocol DeviceStateJournal: Sendable {
     /// The device's record to write now; nil when there is nothing to keep.
     func record(for deviceId: String) -> ProducerRecord?

@@ -29,7 +29,8 @@ public struct WorkerConfiguration: Sendable {
     /// senders' connections per host (`HTTPTransport.Configuration.maxConnectionsPerHost`) at least this.
     public var maxSendsInFlight = Self.defaultMaxSendsInFlight
     public static let defaultMaxSendsInFlight = 64
-    /// How often finished progress is committed.
+    /// How often finished progress is committed. With device state on, each commit first writes one
+    /// state record per device that sent since the previous commit (see `WorkerCore+DeviceState`).
     public var commitInterval: Duration = .milliseconds(200)
     /// How long a revocation waits for sends in flight before committing what is done.
     public var revokeGrace: Duration = .seconds(15)

@@ -131,10 +131,15 @@ extension WorkerCore {
         wakeDispatcher.signal()
     }
 
-    /// The head is finished: the lane moves on, and the record is done once its final event is acknowledged.
+    /// The head is finished: the lane moves on, and the record is done once its final event is
+    /// acknowledged. A send also leaves its device's state to save: the next checkpoint writes it
+    /// before any commit covers this record (see `WorkerCore+DeviceState`).
     func finish(_ dispatch: Dispatch<LaneItem>, outcome: LaneOutcome, event: StatusEvent) {
         let result = state.withLock { state in
             let result = try? state.scheduler.complete(device: dispatch.device, outcome: outcome, now: clock.now)
+            // Even when revoked meanwhile: the request reached the provider, so the hand-over's
+            // checkpoint carries it.
+            if outcome == .sent, !dispatch.payload.rewound, deviceState != nil { state.unsavedDevices.insert(dispatch.device) }
             if case .finished = result {
                 state.awaitingAcknowledgement += 1
                 if dispatch.payload.rewound { rewoundFinished(dispatch, state: &state) }
@@ -150,62 +155,15 @@ extension WorkerCore {
         let settle: @Sendable (Bool) -> Void = { [self] acknowledged in
             release(dispatch, done: acknowledged, acknowledgement: true)
         }
-        // A record read again after parking moves the device's parking on, whatever its outcome.
-        guard outcome == .sent || dispatch.payload.rewound, deviceState != nil else {
+        // A record read again after parking moves the device's parking on, whatever its outcome:
+        // it is done only when both that record and its final event are acknowledged.
+        guard dispatch.payload.rewound, deviceState != nil else {
             publishReliably(statusRecord(event), what: "status event", settle: settle)
             return
         }
-        // A send (or an attempt that reached the provider) changes the device's state: its record
-        // is written too, and the offset is done only when both are acknowledged.
         let join = AcknowledgementJoin(expecting: 2, done: settle)
         writeState(of: dispatch.device, settle: join.settle)
         publishReliably(statusRecord(event), what: "status event", settle: join.settle)
-    }
-
-    /// Writes the device's state now (after a pause that holds its message), not tied to an offset.
-    private func writeDeviceState(_ device: String) {
-        writeState(of: device) { _ in }
-    }
-
-    /// Writes the device's state record; `settle` runs once a record built after this call is
-    /// acknowledged. While one record of the device is in flight, later sends wait for the next,
-    /// which is built when that one is acknowledged and covers all of them: a device sending
-    /// faster than Kafka acknowledges writes one record per round trip, not one per send.
-    func writeState(of device: String, settle: @escaping @Sendable (Bool) -> Void) {
-        let first = stateWrites.withLock { writes -> Bool in
-            if writes[device] != nil {
-                writes[device]?.append(settle)
-                return false
-            }
-            writes[device] = []
-            return true
-        }
-        guard first else { return }
-        publishState(of: device, settling: [settle])
-    }
-
-    private func publishState(of device: String, settling waiting: [@Sendable (Bool) -> Void]) {
-        guard let record = deviceState?.record(for: device) else {
-            stateWritten(device, waiting, acknowledged: true)
-            return
-        }
-        publishReliably(record, what: "device state") { [self] acknowledged in
-            stateWritten(device, waiting, acknowledged: acknowledged)
-        }
-    }
-
-    /// A state record is settled: its waiters are told, and the sends that came meanwhile get the next one.
-    private func stateWritten(_ device: String, _ waiting: [@Sendable (Bool) -> Void], acknowledged: Bool) {
-        for settle in waiting { settle(acknowledged) }
-        let next = stateWrites.withLock { writes -> [@Sendable (Bool) -> Void]? in
-            guard let queued = writes[device], !queued.isEmpty else {
-                writes[device] = nil
-                return nil
-            }
-            writes[device] = []
-            return queued
-        }
-        if let next { publishState(of: device, settling: next) }
     }
 
     /// ``publishReliably(_:what:attempt:settle:)`` for a send task that waits on the outcome.

@@ -220,11 +220,18 @@ final class WorkerCore: Sendable {
             logger.debug("revocation waited for sends in flight", metadata: ["waited": "\(ContinuousClock.now - started)"])
             // Serialised with periodic commits: none taken before the revocation can land after it.
             commitGate.withLock { _ in
-                let points = state.withLock { state in
-                    numbers.compactMap { number -> (Int32, CommitPoint)? in
+                let (points, unsaved) = state.withLock { state in
+                    let points = numbers.compactMap { number -> (Int32, CommitPoint)? in
                         guard let point = state.partitions.removeValue(forKey: number)?.tracker.handOverCommit() else { return nil }
                         return (number, point)
                     }
+                    return (points, state.takeUnsavedDevices())
+                }
+                // Without the state of the sends it covers, nothing is committed or handed back:
+                // the next owner sends those records again rather than trust a count that lacks them.
+                guard saveDeviceStates(unsaved, within: max(.seconds(1), revocationGrace)) else {
+                    logger.warning("partitions handed over without a commit: device state not acknowledged", metadata: ["partitions": "\(numbers.sorted())"])
+                    return
                 }
                 if event.lost {
                     // The generation is gone, so the commit waits for the next one (`handBack`).
@@ -352,14 +359,16 @@ final class WorkerCore: Sendable {
     /// never lands before one taken earlier (which would move the partition back).
     private func commitProgress(control: ConsumerControl) {
         commitGate.withLock { _ in
-            let points = state.withLock { state -> [(Int32, UInt64, CommitPoint)] in
-                if state.commitsSuspended { return [] }
-                return state.partitions.compactMap { number, partition -> (Int32, UInt64, CommitPoint)? in
+            let (points, unsaved) = state.withLock { state -> ([(Int32, UInt64, CommitPoint)], Set<String>) in
+                if state.commitsSuspended { return ([], []) }
+                let points = state.partitions.compactMap { number, partition -> (Int32, UInt64, CommitPoint)? in
                     guard !partition.revoking, let point = partition.tracker.nextCommit() else { return nil }
                     return (number, partition.epoch, point)
                 }
+                return (points, state.takeUnsavedDevices())
             }
-            guard !points.isEmpty else { return }
+            // The checkpoint: every send these points cover finished before the devices were taken.
+            guard saveDeviceStates(unsaved, within: Self.checkpointLimit), !points.isEmpty else { return }
             let offsets = points.map {
                 TopicPartitionOffset(topic: configuration.topics.messages, partition: $0.0, offset: $0.2.offset, metadata: $0.2.metadata)
             }
@@ -384,5 +393,7 @@ final class WorkerCore: Sendable {
 }
 
 extension WorkerCore {
+    /// How long a periodic commit waits for its checkpoint's records; past it, the next one tries again.
+    static let checkpointLimit: Duration = .seconds(10)
     static let rebalanceErrors: Set<String> = ["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"]
 }

@@ -76,6 +76,9 @@ struct WorkerState: Sendable {
     /// yet. Counted with the held records for backpressure, so a slow status topic slows fetching
     /// instead of growing the producer's queue.
     var awaitingAcknowledgement = 0
+    /// Devices that sent since the last checkpoint took them: the next commit writes their state
+    /// first (see `WorkerCore+DeviceState`).
+    var unsavedDevices: Set<String> = []
     /// Parked devices of owned partitions, their wake-up timers (Unix seconds), the partition reads
     /// under way (at most one per partition) and devices that woke while their partition's read ran.
     var parked: [String: ParkedDevice] = [:]
@@ -91,6 +94,12 @@ struct WorkerState: Sendable {
     mutating func putToSleep(_ device: String, _ parking: DeviceStateRecord.Parking, epoch: UInt64, wake: Date? = nil) {
         parked[device] = ParkedDevice(parking: parking, epoch: epoch, phase: .asleep)
         wakeSchedule.schedule(device, at: (wake ?? parking.wakeAt).timeIntervalSince1970)
+    }
+
+    /// The devices a checkpoint saves now; later sends start the next set.
+    mutating func takeUnsavedDevices() -> Set<String> {
+        defer { unsavedDevices = [] }
+        return unsavedDevices
     }
 
     var inProgressTotal: Int { partitions.values.reduce(0) { $0 + $1.inProgress } }

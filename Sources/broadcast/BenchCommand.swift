@@ -84,7 +84,7 @@ struct DeviceStateBenchCommand: AsyncParsableCommand {
     )
 
     @Option(help: "Messages each run of the throughput comparison sends.") var messages = 100_000
-    @Option(help: "Rounds of the comparison (one run off and one on each, in alternating order).") var rounds = 3
+    @Option(help: "Rounds of the comparison (one run off and one on each, in alternating order).") var rounds = 5
     @Option(name: .customLong("load-devices"), help: "Devices whose state is on the topic before the worker starts.") var loadDevices = 10_000
     @OptionGroup var logging: LoggingOptions
 
