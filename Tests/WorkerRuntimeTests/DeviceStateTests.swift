@@ -232,6 +232,64 @@ struct DeviceStateTests {
         }
     }
 
+    @Test("a warm-up day's allowance and a ban-like pause survive a restart of every worker, counted at the provider")
+    func warmUpAndBanLikePauseSurviveRestart() async throws {
+        let log = RequestLog()
+        let devices = ["warm", "banned", "free"]
+        let (warm, banned) = (Self.number(of: "warm", in: devices), Self.number(of: "banned", in: devices))
+        let answer: StubHTTPServer.Responder = { request, index in
+            log.record(request)
+            guard request.path.contains("/\(banned)/") else {
+                return .json(200, #"{"messaging_product":"whatsapp","contacts":[],"messages":[{"id":"wamid.wu-\#(index)"}]}"#)
+            }
+            // Meta's spam rate limit: ban-like, pauses the number (15 min at the first strike).
+            return .json(400, #"{"error":{"message":"Spam rate limit hit","type":"OAuthException","code":131048,"fbtrace_id":"x"}}"#)
+        }
+        try await StubHTTPServer.with(answer) { server in
+            let harness = try ClusterHarness(partitions: 2)
+            let file = try Self.writeDevicesFile(devices: devices, baseURL: "http://127.0.0.1:\(server.port)", capped: false) { device in
+                device == "warm" ? ["caps: { warmup: { start: 2 } }"] : []
+            }
+            defer { try? FileManager.default.removeItem(at: file) }
+            func message(_ id: String, _ device: String, _ index: Int) -> BroadcastMessage {
+                testMessage(id: id, device: device, phone: "+60127\(String(format: "%06d", index))")
+            }
+            // A new number may send 2 on its first day; the banned one is paused by its first answer.
+            try await harness.publish(
+                (0..<5).map { message("w-\($0)", "warm", $0) } + (0..<3).map { message("b-\($0)", "banned", 10 + $0) }
+                    + [message("f-1", "free", 20)])
+            // Not parked: the held messages stay uncommitted, so the new process meets them and only
+            // the device state can hold them back (with it off, it sends them: 4 and 2 requests).
+            func worker(_ name: String) throws -> WorkerProcess {
+                try WorkerProcess(
+                    name: name, bootstrap: harness.bootstrap, topicPrefix: harness.topics.prefix,
+                    arguments: ["--devices", file.path, "--device-state", "on", "--park-after-seconds", "0"],
+                    environment: ["DEVICE_STATE_WA_TOKEN": Self.token])
+            }
+            let status = try harness.follow(harness.topics.status)
+            var process = try worker("before-restart")
+            try await status.wait(timeout: .seconds(60)) { _ in
+                let events = status.statusEvents
+                return events.sends().contains { $0.messageId == "f-1" } && events.contains { $0.messageId == "b-0" && $0.status == .failed }
+            }
+            try await Task.sleep(for: .seconds(2))
+            #expect(log.perNumber[warm] == 2 && log.perNumber[banned] == 1, "before the restart: \(log.perNumber)")
+            #expect(process.terminate() == 0)
+
+            process = try worker("after-restart")
+            try await harness.publish([message("f-2", "free", 21)])
+            try await status.wait(timeout: .seconds(60)) { _ in status.statusEvents.sends().contains { $0.messageId == "f-2" } }
+            // The held messages are the new process's now: give it time to (wrongly) send them.
+            try await Task.sleep(for: .seconds(3))
+            let after = log.perNumber
+            #expect(process.terminate() == 0)
+            await status.close()
+            print("warm-up and pause across a restart: provider requests per number \(after.sorted { $0.key < $1.key })")
+            #expect(after[warm] == 2, "the warm-up allowance started over after the restart: \(after)")
+            #expect(after[banned] == 1, "the ban-like pause did not survive the restart: \(after)")
+        }
+    }
+
     @Test("an operator's pause reaches every worker, survives a restart of all of them, and resume lets the device send")
     func operatorPauseSurvivesRestart() async throws {
         let log = RequestLog()
