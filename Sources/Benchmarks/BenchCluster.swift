@@ -85,30 +85,18 @@ final class BenchCluster: Sendable {
         for result in results { _ = try result.get() }
     }
 
-    /// Runs one worker, configured as `broadcast worker` configures it, until it sent `count`
-    /// messages; returns sends per second from its first send. `onReady` runs once the worker owns
-    /// its partitions and fetches.
-    func runWorker(
-        until count: Int, sender: SimulatedSender, policy: any SendPolicy = PassThroughPolicy(),
-        deviceState: (any DeviceStateJournal)? = nil, onReady: @escaping @Sendable () -> Void = {},
-        onFirstSend: @escaping @Sendable () -> Void = {}, logger: Logger
-    ) async throws -> Double {
-        try await measureWorker(
-            until: count, sender: sender, policy: policy, deviceState: deviceState, onReady: onReady, onFirstSend: onFirstSend,
-            logger: logger
-        ).perSecond
-    }
-
-    /// One worker run: sends per second, and the CPU time the whole process (worker, clients and
-    /// the embedded brokers) spent per message meanwhile. CPU time is what a busy machine distorts
-    /// least: a neighbour that steals cycles slows a run, but does not add to its CPU seconds.
+    /// One worker run: sends per second from its first send, and the CPU time the whole process
+    /// (worker, clients and the embedded brokers) spent per message meanwhile. CPU time is what a
+    /// busy machine distorts least: a neighbour that steals cycles slows a run, but does not add to
+    /// its CPU seconds.
     struct WorkerRun {
         var perSecond: Double
         var cpuMicrosecondsPerMessage: Double
     }
 
-    /// ``runWorker(until:sender:policy:deviceState:onReady:onFirstSend:logger:)`` with its CPU cost.
-    func measureWorker(
+    /// Runs one worker, configured as `broadcast worker` configures it, until it sent `count`
+    /// messages. `onReady` runs once the worker owns its partitions and fetches.
+    func runWorker(
         until count: Int, sender: SimulatedSender, policy: any SendPolicy = PassThroughPolicy(),
         deviceState: (any DeviceStateJournal)? = nil, onReady: @escaping @Sendable () -> Void = {},
         onFirstSend: @escaping @Sendable () -> Void = {}, logger: Logger

@@ -87,7 +87,7 @@ public struct DeviceStateBenchmark: Sendable {
         defer { bench.cluster.shutDown() }
         try await bench.publish(count: messages, devices: devices) { _ in (0, 0) }
         func withoutState() async throws -> BenchCluster.WorkerRun {
-            try await bench.measureWorker(
+            try await bench.runWorker(
                 until: messages, sender: SimulatedSender(configuration: .instant), policy: AntiSpamPolicy(), logger: logger)
         }
         var written = 0
@@ -97,7 +97,7 @@ public struct DeviceStateBenchmark: Sendable {
                 client: KafkaClientOptions(bootstrapServers: bench.cluster.bootstrapServers), topic: bench.topics.devices,
                 policy: policy, writer: "bench-worker", budgets: budgets, logger: logger)
             try follower.start()
-            let run = try await bench.measureWorker(
+            let run = try await bench.runWorker(
                 until: messages, sender: SimulatedSender(configuration: .instant), policy: policy, deviceState: follower, logger: logger)
             written = written == 0 ? follower.recordsRead : written
             await follower.close()

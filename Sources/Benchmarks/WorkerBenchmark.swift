@@ -114,7 +114,7 @@ public struct WorkerBenchmark: Sendable {
         let bench = try BenchCluster(partitions: 64, logger: logger)
         defer { bench.cluster.shutDown() }
         try await bench.publish(count: throughputMessages, devices: 2_000) { _ in (0, 0) }
-        let worker = try await bench.runWorker(until: throughputMessages, sender: SimulatedSender(configuration: .instant), logger: logger)
+        let worker = try await bench.runWorker(until: throughputMessages, sender: SimulatedSender(configuration: .instant), logger: logger).perSecond
         let relay = try await bench.relay(count: throughputMessages, logger: logger)
         await bench.close()
         return Throughput(

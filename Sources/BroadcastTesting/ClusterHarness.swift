@@ -70,17 +70,25 @@ public final class ClusterHarness: Sendable {
 
     /// Starts an in-process worker; stop it with `shutdown()` and await the task.
     public func startWorker(
-        name: String, group: String = "workers", sender: any MessageSender,
-        configure: (inout WorkerConfiguration) -> Void = { _ in }
+        name: String, group: String = "workers", sender: any MessageSender, policy: any SendPolicy = PassThroughPolicy(),
+        deviceState: (any DeviceStateJournal)? = nil, configure: (inout WorkerConfiguration) -> Void = { _ in }
     ) throws -> (worker: DeviceWorkerService, task: Task<Void, any Error>) {
         var configuration = WorkerConfiguration(topics: topics, workerName: name)
         configuration.commitInterval = .milliseconds(100)
         configure(&configuration)
         let worker = try DeviceWorkerService(
             configuration: configuration, consumer: workerConsumerConfiguration(group: group),
-            producer: producer, senders: SingleSenderDirectory(sender)
+            producer: producer, senders: SingleSenderDirectory(sender), policy: policy, deviceState: deviceState
         )
         return (worker, Task { try await worker.run() })
+    }
+
+    /// The group's committed offset per partition of the messages topic (negative: none yet).
+    public func committedOffsets(group: String, partitions: Int) async throws -> [Int32: Int64] {
+        let reader = try KafkaConsumer(configuration: consumerConfiguration(group: group))
+        let committed = try await reader.committed((0..<Int32(partitions)).map { TopicPartition(topic: topics.messages, partition: $0) })
+        await reader.close()
+        return Dictionary(committed.map { ($0.partition, $0.offset) }, uniquingKeysWith: max)
     }
 
     /// Reads a topic from the beginning in the background.

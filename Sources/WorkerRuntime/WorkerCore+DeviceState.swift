@@ -77,15 +77,15 @@ extension WorkerCore {
     /// unsaved again and the caller must not commit.
     func saveDeviceStates(_ devices: Set<String>, within limit: Duration) -> Bool {
         guard !devices.isEmpty else { return true }
-        let outcome = Mutex<Bool?>(nil)
+        let allAcknowledged = Atomic(false)
         let done = DispatchSemaphore(value: 0)
         let join = AcknowledgementJoin(expecting: devices.count) { acknowledged in
-            outcome.withLock { $0 = acknowledged }
+            allAcknowledged.store(acknowledged, ordering: .releasing)
             done.signal()
         }
         writeStates(of: devices, settle: join.settle)
         let answered = done.wait(timeout: .now() + limit.seconds) == .success
-        guard answered, outcome.withLock({ $0 }) == true else {
+        guard answered, allAcknowledged.load(ordering: .acquiring) else {
             state.withLock { $0.unsavedDevices.formUnion(devices) }
             logger.warning("device state not acknowledged; the commit waits for it", metadata: [
                 "devices": "\(devices.count)", "answered": "\(answered)",

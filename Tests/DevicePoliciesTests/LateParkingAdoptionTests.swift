@@ -12,11 +12,7 @@ import WorkerRuntime
 @Suite(.serialized, .timeLimit(.minutes(3))) struct LateParkingAdoptionTests {
     /// The real follower, with its catch-up reported as timed out and its parked devices withheld
     /// until `arrive()`: the state reaches this worker only after its assignment.
-    final class LateJournal: DeviceStateJournal {
-        func admit(
-            _ message: BroadcastMessage, now: Date, write: @escaping @Sendable (ProducerRecord) async -> Bool
-        ) async -> (until: Date, reason: String)? { nil }
-        func healthiestDevice(of candidates: [String], excluding: String, at: Date) -> String? { nil }
+    final class LateJournal: FollowerJournal {
         let follower: DeviceStateFollower
         let arrived = Locked(false)
 
@@ -24,15 +20,8 @@ import WorkerRuntime
 
         func arrive() { arrived.withLock { $0 = true } }
 
-        func record(for deviceId: String) -> ProducerRecord? { follower.record(for: deviceId) }
-        func recordBeforeSending(_ message: BroadcastMessage, at: Date) -> ProducerRecord? { follower.recordBeforeSending(message, at: at) }
-        func lastSend(of deviceId: String) -> Date? { follower.lastSend(of: deviceId) }
         func catchUp(timeout: Duration) -> Bool { false }
         var isCurrent: Bool { arrived.value }
-        func parking(of deviceId: String) -> DeviceStateRecord.Parking? { follower.parking(of: deviceId) }
-        func setParking(_ parking: DeviceStateRecord.Parking, for deviceId: String) -> DeviceStateRecord.Parking {
-            follower.setParking(parking, for: deviceId)
-        }
         func parkedDevices(on partition: Int32) -> [(deviceId: String, parking: DeviceStateRecord.Parking)] {
             arrived.value ? follower.parkedDevices(on: partition) : []
         }

@@ -12,7 +12,7 @@ import WorkerRuntime
 @Suite(.serialized, .timeLimit(.minutes(3))) struct StateCheckpointTests {
     /// The real follower, whose records cannot be built while the gate is shut: a state write that
     /// never reaches Kafka.
-    final class GatedJournal: DeviceStateJournal {
+    final class GatedJournal: FollowerJournal {
         let follower: DeviceStateFollower
         let open = Locked(false)
         let asked = Locked(0)
@@ -25,22 +25,6 @@ import WorkerRuntime
             while !open.value, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.005) }
             return follower.record(for: deviceId)
         }
-
-        func recordBeforeSending(_ message: BroadcastMessage, at: Date) -> ProducerRecord? { follower.recordBeforeSending(message, at: at) }
-        func lastSend(of deviceId: String) -> Date? { follower.lastSend(of: deviceId) }
-        func catchUp(timeout: Duration) -> Bool { follower.catchUp(timeout: timeout) }
-        var isCurrent: Bool { follower.isCurrent }
-        func parking(of deviceId: String) -> DeviceStateRecord.Parking? { follower.parking(of: deviceId) }
-        func setParking(_ parking: DeviceStateRecord.Parking, for deviceId: String) -> DeviceStateRecord.Parking {
-            follower.setParking(parking, for: deviceId)
-        }
-        func parkedDevices(on partition: Int32) -> [(deviceId: String, parking: DeviceStateRecord.Parking)] {
-            follower.parkedDevices(on: partition)
-        }
-        func healthiestDevice(of candidates: [String], excluding: String, at: Date) -> String? { nil }
-        func admit(
-            _ message: BroadcastMessage, now: Date, write: @escaping @Sendable (ProducerRecord) async -> Bool
-        ) async -> (until: Date, reason: String)? { nil }
     }
 
     final class CountingSender: MessageSender {
@@ -61,10 +45,8 @@ import WorkerRuntime
             delay: .init(minSeconds: 0, maxSeconds: 0), scheduledAt: Date(timeIntervalSinceNow: -1), createdAt: Date())
     }
 
-    static func committed(_ harness: ClusterHarness, group: String) async throws -> Int64 {
-        let reader = try KafkaConsumer(configuration: harness.consumerConfiguration(group: group))
-        defer { Task { await reader.close() } }
-        return try await reader.committed([TopicPartition(topic: harness.topics.messages, partition: 0)]).first?.offset ?? -1
+    static func committed(_ harness: ClusterHarness) async throws -> Int64 {
+        try await harness.committedOffsets(group: "cp", partitions: 1)[0] ?? -1
     }
 
     @Test("a commit waits for the state of the sends it covers; a device that sent five times writes one record per checkpoint")
@@ -80,20 +62,16 @@ import WorkerRuntime
         let sender = CountingSender()
         let status = try harness.follow(harness.topics.status)
         let states = try harness.follow(harness.topics.devices)
-        var configuration = WorkerConfiguration(topics: harness.topics, workerName: "cp-worker")
-        configuration.commitInterval = .milliseconds(100)
-        configuration.handOverSettleDelay = .zero
-        let worker = try DeviceWorkerService(
-            configuration: configuration, consumer: harness.workerConsumerConfiguration(group: "cp"),
-            producer: harness.producer, senders: SingleSenderDirectory(sender), policy: follower.policy, deviceState: journal)
-        let running = Task { try await worker.run() }
+        let (worker, running) = try harness.startWorker(
+            name: "cp-worker", group: "cp", sender: sender, policy: follower.policy, deviceState: journal
+        ) { $0.handOverSettleDelay = .zero }
 
         // Every message sent and its final event acknowledged; the state cannot be written.
         try await status.wait(timeout: .seconds(30)) { _ in status.finals.count >= total }
         #expect(sender.calls.value == total)
         #expect(journal.asked.value >= 1, "no checkpoint asked for a state record")
         try await Task.sleep(for: .seconds(1))
-        let whileShut = try await Self.committed(harness, group: "cp")
+        let whileShut = try await Self.committed(harness)
         #expect(whileShut < Int64(total), "committed \(whileShut) of \(total) before the state of those sends was written")
 
         journal.open.withLock { $0 = true }
@@ -101,7 +79,7 @@ import WorkerRuntime
         let deadline = ContinuousClock.now + .seconds(20)
         while committed < Int64(total), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
-            committed = try await Self.committed(harness, group: "cp")
+            committed = try await Self.committed(harness)
         }
         #expect(committed == Int64(total), "the commit did not follow the state: \(committed) of \(total)")
         worker.shutdown()

@@ -78,10 +78,7 @@ struct ChaosTests {
             try await again.wait(timeout: .seconds(20)) { _ in again.statusEvents.finals.count >= status.statusEvents.finals.count }
             let found = missing.filter { again.statusEvents.finals[$0] != nil }
             await again.close()
-            let reader = try KafkaConsumer(configuration: harness.consumerConfiguration(group: "workers"))
-            let committed = try await reader.committed((0..<4).map { TopicPartition(topic: harness.topics.messages, partition: $0) })
-            await reader.close()
-            let commitPoint = Dictionary(committed.map { ($0.partition, $0.offset) }, uniquingKeysWith: max)
+            let commitPoint = try await harness.committedOffsets(group: "workers", partitions: 4)
             let positions = status.statusEvents.filter { missing.contains($0.messageId) }
             uncommitted = Set(positions.filter { event in
                 guard let partition = event.partition, let offset = event.offset else { return false }

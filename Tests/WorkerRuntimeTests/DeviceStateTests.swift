@@ -64,17 +64,22 @@ struct DeviceStateTests {
         String(1_000 + (devices.firstIndex(of: device) ?? 0))
     }
 
-    static func worker(_ name: String, harness: ClusterHarness, devicesFile: URL) throws -> WorkerProcess {
+    static func worker(_ name: String, harness: ClusterHarness, devicesFile: URL, arguments: [String] = []) throws -> WorkerProcess {
         try WorkerProcess(
             name: name, bootstrap: harness.bootstrap, topicPrefix: harness.topics.prefix,
-            arguments: ["--devices", devicesFile.path, "--device-state", "on"],
+            arguments: ["--devices", devicesFile.path, "--device-state", "on"] + arguments,
             environment: ["DEVICE_STATE_WA_TOKEN": token])
     }
 
     /// Logs each request as it arrives, then answers (after `delay`, a provider slow to confirm).
-    static func cloudAnswer(_ log: RequestLog, delay: TimeAmount? = nil) -> StubHTTPServer.Responder {
+    /// Requests for the phone number id `banning` get Meta's spam rate limit (131048), a ban-like
+    /// error that pauses the number (15 min at the first strike).
+    static func cloudAnswer(_ log: RequestLog, delay: TimeAmount? = nil, banning: String? = nil) -> StubHTTPServer.Responder {
         { request, index in
             log.record(request)
+            if let banning, request.path.contains("/\(banning)/") {
+                return .json(400, #"{"error":{"message":"Spam rate limit hit","type":"OAuthException","code":131048,"fbtrace_id":"x"}}"#)
+            }
             return .json(200, #"{"messaging_product":"whatsapp","contacts":[],"messages":[{"id":"wamid.ds-\#(index)"}]}"#, delay: delay)
         }
     }
@@ -237,15 +242,7 @@ struct DeviceStateTests {
         let log = RequestLog()
         let devices = ["warm", "banned", "free"]
         let (warm, banned) = (Self.number(of: "warm", in: devices), Self.number(of: "banned", in: devices))
-        let answer: StubHTTPServer.Responder = { request, index in
-            log.record(request)
-            guard request.path.contains("/\(banned)/") else {
-                return .json(200, #"{"messaging_product":"whatsapp","contacts":[],"messages":[{"id":"wamid.wu-\#(index)"}]}"#)
-            }
-            // Meta's spam rate limit: ban-like, pauses the number (15 min at the first strike).
-            return .json(400, #"{"error":{"message":"Spam rate limit hit","type":"OAuthException","code":131048,"fbtrace_id":"x"}}"#)
-        }
-        try await StubHTTPServer.with(answer) { server in
+        try await StubHTTPServer.with(Self.cloudAnswer(log, banning: banned)) { server in
             let harness = try ClusterHarness(partitions: 2)
             let file = try Self.writeDevicesFile(devices: devices, baseURL: "http://127.0.0.1:\(server.port)", capped: false) { device in
                 device == "warm" ? ["caps: { warmup: { start: 2 } }"] : []
@@ -261,10 +258,7 @@ struct DeviceStateTests {
             // Not parked: the held messages stay uncommitted, so the new process meets them and only
             // the device state can hold them back (with it off, it sends them: 4 and 2 requests).
             func worker(_ name: String) throws -> WorkerProcess {
-                try WorkerProcess(
-                    name: name, bootstrap: harness.bootstrap, topicPrefix: harness.topics.prefix,
-                    arguments: ["--devices", file.path, "--device-state", "on", "--park-after-seconds", "0"],
-                    environment: ["DEVICE_STATE_WA_TOKEN": Self.token])
+                try Self.worker(name, harness: harness, devicesFile: file, arguments: ["--park-after-seconds", "0"])
             }
             let status = try harness.follow(harness.topics.status)
             var process = try worker("before-restart")

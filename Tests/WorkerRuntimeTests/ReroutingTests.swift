@@ -13,15 +13,7 @@ struct ReroutingTests {
         let log = DeviceStateTests.RequestLog()
         let devices = ["banned", "spare-1", "spare-2"]
         let banned = DeviceStateTests.number(of: "banned", in: devices)
-        let answer: StubHTTPServer.Responder = { request, index in
-            log.record(request)
-            guard request.path.contains("/\(banned)/") else {
-                return .json(200, #"{"messaging_product":"whatsapp","contacts":[],"messages":[{"id":"wamid.rr-\#(index)"}]}"#)
-            }
-            // Meta's spam rate limit: a ban-like error that pauses the number (15 min at the first strike).
-            return .json(400, #"{"error":{"message":"Spam rate limit hit","type":"OAuthException","code":131048,"fbtrace_id":"x"}}"#)
-        }
-        try await StubHTTPServer.with(answer) { server in
+        try await StubHTTPServer.with(DeviceStateTests.cloudAnswer(log, banning: banned)) { server in
             let harness = try ClusterHarness(partitions: 2)
             let file = try DeviceStateTests.writeDevicesFile(devices: devices, baseURL: "http://127.0.0.1:\(server.port)", capped: false) { _ in
                 ["samePhoneGapSeconds: 0"]

@@ -38,10 +38,7 @@ struct SleepingDevicesTests {
 
     /// Sum of the worker group's committed offsets: with every record done, the number published.
     static func committedTotal(_ harness: ClusterHarness, partitions: Int) async throws -> Int64 {
-        let consumer = try KafkaConsumer(configuration: harness.consumerConfiguration(group: "broadcast-workers"))
-        defer { Task { await consumer.close() } }
-        let offsets = try await consumer.committed((0..<Int32(partitions)).map { TopicPartition(topic: harness.topics.messages, partition: $0) })
-        return offsets.reduce(0) { $0 + max(0, $1.offset) }
+        try await harness.committedOffsets(group: "broadcast-workers", partitions: partitions).values.reduce(0) { $0 + max(0, $1) }
     }
 
     static func sends(_ status: TopicFollower) -> [StatusEvent] {
